@@ -1,0 +1,18 @@
+"""A disposable PostgreSQL server for tests: started on loopback, password auth, removed afterwards.
+
+The suite needs a real server-class warehouse. This starts one from the machine's PostgreSQL binaries,
+installing Debian's package first when they are missing and we are allowed to (root with apt-get), and
+raises `PostgresUnavailableError` with the reason otherwise: a missing server fails the run, it never
+skips tests.
+"""
+
+from __future__ import annotations
+
+from throwaway_postgres.server import (
+    PostgresServer,
+    PostgresUnavailableError,
+    ServerInfo,
+    start_postgres,
+)
+
+__all__ = ["PostgresServer", "PostgresUnavailableError", "ServerInfo", "start_postgres"]

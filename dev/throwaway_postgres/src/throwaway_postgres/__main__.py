@@ -1,0 +1,3 @@
+from throwaway_postgres.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Shared code of the WMS sync DAGs: one factory, configured twice (see `dag_factory`)."""

@@ -1,0 +1,1 @@
+"""SQL validations run by the DAGs after the load and the transformation (see `specs`)."""

@@ -1,0 +1,65 @@
+"""The Cosmos configuration of the dbt project: manifest rendering, dbt from its own venv.
+
+The profile is built from the warehouse's Airflow connection with Cosmos' profile mappings, so the
+credentials never sit in a profiles.yml on the worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.profiles import (
+    DuckDBUserPasswordProfileMapping,
+    OracleUserPasswordProfileMapping,
+    PostgresUserPasswordProfileMapping,
+)
+
+from include.wms_pipeline import settings
+
+DBT_PROFILE = "wms"
+DBT_SCHEMA = "wms"
+
+
+def profile_config(kind: str) -> ProfileConfig:
+    """dbt profile for the warehouse kind, mapped from the `wms_warehouse` connection."""
+    conn_id = settings.WAREHOUSE_CONN_ID
+    mapping: Any
+    if kind == "duckdb":
+        mapping = DuckDBUserPasswordProfileMapping(conn_id=conn_id, profile_args={"schema": DBT_SCHEMA})
+    elif kind == "postgres":
+        mapping = PostgresUserPasswordProfileMapping(conn_id=conn_id, profile_args={"schema": DBT_SCHEMA})
+    elif kind == "oracle":
+        mapping = OracleUserPasswordProfileMapping(conn_id=conn_id, profile_args={"threads": 2})
+    else:
+        raise ValueError(f"no dbt profile mapping for warehouse kind {kind!r}")
+    return ProfileConfig(profile_name=DBT_PROFILE, target_name=kind, profile_mapping=mapping)
+
+
+def project_config(paths: settings.Paths) -> ProjectConfig:
+    return ProjectConfig(
+        dbt_project_path=paths.dbt_project,
+        manifest_path=paths.dbt_manifest,
+        # No packages (no hub is reachable); never run `dbt deps` per task.
+        install_dbt_deps=False,
+    )
+
+
+def execution_config(paths: settings.Paths) -> ExecutionConfig:
+    return ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL,
+        invocation_mode=InvocationMode.SUBPROCESS,
+        dbt_executable_path=str(paths.dbt),
+    )
+
+
+def render_config(select: list[str] | None = None) -> RenderConfig:
+    return RenderConfig(
+        load_method=LoadMode.DBT_MANIFEST,
+        select=select or [],
+        # One `dbt build` per model: its tests run right after it, and fail it.
+        test_behavior=TestBehavior.BUILD,
+        # OpenLineage has no Oracle adapter; load tasks declare their Assets by hand.
+        emit_datasets=False,
+    )

@@ -1,0 +1,233 @@
+"""`meltano run tap-oracle-wms target-warehouse` for one entity (or one id partition of it).
+
+The command is fixed at parse time; everything that depends on the run — the extraction window,
+credentials, the load's run id — is added to the process environment at execute time by
+`MeltanoRunOperator`, so that no secret is ever part of a rendered template, a task log or XCom.
+Meltano state is neither read nor written: the window is a pure function of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
+
+from include.wms_pipeline import settings
+from include.wms_pipeline.warehouse import ConnectionLike, warehouse_target
+from include.wms_pipeline.windows import ExtractionWindow, window_for_run
+
+TAP = "tap-oracle-wms"
+TARGET = "target-warehouse"
+
+
+@dataclass(frozen=True)
+class IdPartition:
+    """An inclusive id range of one entity, extracted by one task of a full sync."""
+
+    index: int
+    id_min: int
+    id_max: int
+
+
+def meltano_run_command(meltano: str, state_id_suffix: str) -> str:
+    """The shell command of one extract-load; `--no-install` because plugins are built at deploy time."""
+    return " ".join(
+        [
+            shlex.quote(meltano),
+            "run",
+            "--no-install",
+            # Never read state (the window comes from the run) and never write it.
+            "--full-refresh",
+            "--no-state-update",
+            # Distinct ids keep parallel entity tasks from tripping Meltano's duplicate-run guard.
+            f"--state-id-suffix={shlex.quote(state_id_suffix)}",
+            TAP,
+            TARGET,
+        ]
+    )
+
+
+def wms_auth(conn: ConnectionLike) -> dict[str, Any]:
+    """The tap's `auth` setting from the WMS connection (Basic by default, OAuth2 via extras)."""
+    extra = conn.extra_dejson
+    if str(extra.get("auth_type", "basic")).lower() == "oauth2":
+        missing = [key for key in ("token_url", "client_id") if not extra.get(key)]
+        if missing or not conn.password:
+            raise ValueError(
+                f"Airflow connection {conn.conn_id!r} uses auth_type oauth2 and needs extra "
+                f"{', '.join(missing) or 'token_url/client_id'} and the client secret in password"
+            )
+        return {
+            "type": "oauth2",
+            "token_url": extra["token_url"],
+            "client_id": extra["client_id"],
+            "client_secret": conn.password,
+            "scope": extra.get("scope", "urn:resource:fusion:scm:logistics:wms:lgfapi/"),
+        }
+    if not conn.login or not conn.password:
+        raise ValueError(f"Airflow connection {conn.conn_id!r} needs login and password for Basic auth")
+    return {"type": "basic", "username": conn.login, "password": conn.password}
+
+
+def wms_base_url(conn: ConnectionLike) -> str:
+    """The base URL (scheme, host and environment, before /wms/lgfapi) from the WMS connection."""
+    base = conn.extra_dejson.get("base_url") or conn.host
+    if not base or "://" not in str(base):
+        raise ValueError(
+            f"Airflow connection {conn.conn_id!r} needs host (or extra.base_url) set to the WMS base URL, "
+            "e.g. https://tenant.wms.ocs.oraclecloud.com/prod_env"
+        )
+    return str(base).rstrip("/")
+
+
+def extract_load_environment(
+    *,
+    entity: str,
+    window: ExtractionWindow,
+    lookback_minutes: int,
+    wms: ConnectionLike,
+    warehouse: ConnectionLike,
+    load_run_id: str,
+    partition: IdPartition | None = None,
+    full_sync_id: str | None = None,
+    quarantine_threshold: int = 0,
+    page_size: int | None = None,
+) -> dict[str, str]:
+    """Meltano setting overrides (`<PLUGIN>_<SETTING>`) for one extract-load process."""
+    target = warehouse_target(warehouse)
+    env: dict[str, str] = {
+        "TAP_ORACLE_WMS_BASE_URL": wms_base_url(wms),
+        "TAP_ORACLE_WMS_AUTH": json.dumps(wms_auth(wms)),
+        "TAP_ORACLE_WMS_ENTITIES": json.dumps([entity]),
+        "TAP_ORACLE_WMS_END_DATE": window.end.isoformat(),
+        "TAP_ORACLE_WMS_LOOKBACK_MINUTES": str(lookback_minutes),
+        "TARGET_WAREHOUSE_SQLALCHEMY_URL": target.url,
+        "TARGET_WAREHOUSE_DEFAULT_TARGET_SCHEMA": settings.RAW_SCHEMA,
+        "TARGET_WAREHOUSE_RUN_ID": load_run_id,
+        "TARGET_WAREHOUSE_QUARANTINE_THRESHOLD": str(quarantine_threshold),
+    }
+    if window.start is not None:
+        env["TAP_ORACLE_WMS_START_DATE"] = window.start.isoformat()
+    if partition is not None:
+        env["TAP_ORACLE_WMS_ID_MIN"] = str(partition.id_min)
+        env["TAP_ORACLE_WMS_ID_MAX"] = str(partition.id_max)
+    if full_sync_id:
+        env["TARGET_WAREHOUSE_FULL_SYNC_ID"] = full_sync_id
+    if page_size:
+        env["TAP_ORACLE_WMS_PAGE_SIZE"] = str(page_size)
+    for key in ("facility_code", "company_code"):
+        if wms.extra_dejson.get(key):
+            env[f"TAP_ORACLE_WMS_{key.upper()}"] = str(wms.extra_dejson[key])
+    if target.username:
+        env["TARGET_WAREHOUSE_USERNAME"] = target.username
+    if target.password:
+        env["TARGET_WAREHOUSE_PASSWORD"] = target.password
+    return env
+
+
+def process_environment(paths: settings.Paths, meltano_environment: str) -> dict[str, str]:
+    """Environment every Meltano process gets, independent of the run."""
+    return {
+        "MELTANO_ENVIRONMENT": meltano_environment,
+        "MELTANO_SYS_DIR_ROOT": str(paths.meltano_sys_dir),
+        "MELTANO_CLI_LOG_FORMAT": "plain",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+        "MELTANO_AUTO_INSTALL": "false",
+    }
+
+
+class MeltanoRunOperator(BashOperator):
+    """Runs one extract-load; adds the run's window and the credentials only at execute time."""
+
+    def __init__(
+        self,
+        *,
+        entity: str,
+        state_id_suffix: str,
+        lookback_minutes: int,
+        default_span: timedelta,
+        meltano_environment: str,
+        partition: IdPartition | None = None,
+        full_sync: bool = False,
+        quarantine_threshold: int = 0,
+        paths: settings.Paths | None = None,
+        **kwargs: Any,
+    ) -> None:
+        resolved = paths or settings.paths()
+        super().__init__(
+            bash_command=meltano_run_command(str(resolved.meltano), state_id_suffix),
+            cwd=str(resolved.meltano_project),
+            env=process_environment(resolved, meltano_environment),
+            append_env=True,
+            # Meltano may exit 99; that must fail the task, not skip it.
+            skip_on_exit_code=None,
+            # The last line of Meltano's output is not a result, and must never reach XCom.
+            do_xcom_push=False,
+            **kwargs,
+        )
+        self.entity = entity
+        self.lookback_minutes = lookback_minutes
+        self.default_span = default_span
+        self.partition = partition
+        self.full_sync = full_sync
+        self.quarantine_threshold = quarantine_threshold
+
+    def window(self, context: Mapping[str, Any]) -> ExtractionWindow:
+        """The window of this run: full syncs read everything up to the interval end."""
+        params = context.get("params") or {}
+        dag_run = context["dag_run"]
+        run_after: datetime = getattr(dag_run, "run_after", None) or datetime.now(UTC)
+        window = window_for_run(
+            data_interval_start=context.get("data_interval_start"),
+            data_interval_end=context.get("data_interval_end"),
+            run_after=run_after,
+            default_span=self.default_span,
+            start_override=params.get("window_start") or None,
+            end_override=params.get("window_end") or None,
+        )
+        return ExtractionWindow(None, window.end) if self.full_sync else window
+
+    def get_env(self, context: Any) -> dict[str, str]:
+        env: dict[str, str] = super().get_env(context)
+        wms = BaseHook.get_connection(settings.WMS_CONN_ID)
+        warehouse = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID)
+        window = self.window(context)
+        run_env = extract_load_environment(
+            entity=self.entity,
+            window=window,
+            lookback_minutes=0 if self.full_sync else self.lookback_minutes,
+            wms=wms,
+            warehouse=warehouse,
+            load_run_id=load_run_id(context, self.entity, self.partition),
+            partition=self.partition,
+            full_sync_id=context["run_id"] if self.full_sync else None,
+            quarantine_threshold=self.quarantine_threshold,
+        )
+        for key in ("TAP_ORACLE_WMS_AUTH", "TARGET_WAREHOUSE_PASSWORD"):
+            if key in run_env:
+                mask_secret(run_env[key])
+        self.log.info(
+            "Extracting %s%s, window [%s, %s)",
+            self.entity,
+            f" ids {self.partition.id_min}..{self.partition.id_max}" if self.partition else "",
+            window.start.isoformat() if window.start else "beginning",
+            window.end.isoformat(),
+        )
+        env.update(run_env)
+        return env
+
+
+def load_run_id(context: Mapping[str, Any], entity: str, partition: IdPartition | None) -> str:
+    """Identifies the load in the warehouse's audit and history columns: DAG, run, entity, partition."""
+    parts = [context["dag"].dag_id, context["run_id"], entity]
+    if partition is not None:
+        parts.append(f"p{partition.index}")
+    return "/".join(parts)

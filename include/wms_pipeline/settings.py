@@ -1,0 +1,91 @@
+"""Names and paths that the DAGs, scripts and tests share. Defined once; no I/O at import.
+
+Paths default to the repository layout and can be moved by environment variables, which is how the
+Astro image keeps tool virtualenvs and build artefacts outside the bind-mounted folders.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Airflow connections.
+WMS_CONN_ID = "oracle_wms"
+WAREHOUSE_CONN_ID = "wms_warehouse"
+SLACK_CONN_ID = "wms_alerts_slack"
+SMTP_CONN_ID = "wms_alerts_smtp"
+
+# Pools. Every request to the WMS goes through the first; DuckDB allows one writing process.
+WMS_API_POOL = "oracle_wms_api"
+DUCKDB_WRITER_POOL = "wms_duckdb_writer"
+
+# Airflow Variables (also settable as AIRFLOW_VAR_<NAME> in the environment).
+ALERT_EMAILS_VARIABLE = "wms_alert_emails"
+
+WAREHOUSE_KINDS = ("duckdb", "postgres", "oracle")
+
+ENTITIES_CORE = ("allocation", "order_hdr", "order_dtl")
+ENTITIES_ALL = (
+    "order_status",
+    "allocation_status",
+    "facility",
+    "company",
+    "item",
+    "location",
+    "inventory",
+    *ENTITIES_CORE,
+)
+
+RAW_SCHEMA = "wms_raw"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where tools and artefacts are on this machine (repository checkout or Astro image)."""
+
+    venvs: Path
+    state: Path
+    meltano_project: Path
+    meltano_sys_dir: Path
+    dbt_project: Path
+    dbt_manifest: Path
+
+    @property
+    def meltano(self) -> Path:
+        return self.venvs / "meltano" / "bin" / "meltano"
+
+    @property
+    def dbt(self) -> Path:
+        return self.venvs / "dbt" / "bin" / "dbt"
+
+
+def paths(environ: dict[str, str] | None = None) -> Paths:
+    """Resolve tool and artefact paths from the environment (see scripts/lib/common.sh)."""
+    env = os.environ if environ is None else environ
+    venvs = Path(env.get("WMS_VENVS_DIR", PROJECT_ROOT / ".venvs"))
+    state = Path(env.get("WMS_STATE_DIR", PROJECT_ROOT / ".local"))
+    target = Path(env.get("DBT_TARGET_PATH", state / "dbt" / "target"))
+    return Paths(
+        venvs=venvs,
+        state=state,
+        meltano_project=PROJECT_ROOT / "include" / "meltano",
+        meltano_sys_dir=Path(env.get("MELTANO_SYS_DIR_ROOT", state / "meltano")),
+        dbt_project=PROJECT_ROOT / "include" / "dbt" / "wms",
+        dbt_manifest=Path(env.get("WMS_DBT_MANIFEST_PATH", target / "manifest.json")),
+    )
+
+
+def warehouse_kind(environ: dict[str, str] | None = None) -> str:
+    """The warehouse the DAGs write to, from WMS_WAREHOUSE_KIND (duckdb by default).
+
+    It is read from the environment rather than from the connection because DAG parsing must not
+    touch the metadata database, and the Cosmos profile mapping is chosen at parse time.
+    """
+    env = os.environ if environ is None else environ
+    kind = env.get("WMS_WAREHOUSE_KIND", "duckdb").strip().lower()
+    if kind not in WAREHOUSE_KINDS:
+        raise ValueError(f"WMS_WAREHOUSE_KIND must be one of {', '.join(WAREHOUSE_KINDS)}; got {kind!r}")
+    return kind

@@ -1,0 +1,33 @@
+"""Test set-up for the Airflow environment: an isolated AIRFLOW_HOME, the repository on sys.path.
+
+Airflow reads its configuration when first imported, so the environment is set here, before any test
+module imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="wms-airflow-home-"))
+
+os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
+os.environ["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] = "False"
+os.environ.setdefault("WMS_STATE_DIR", str(REPO_ROOT / ".local"))
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+
+@pytest.fixture(scope="session")
+def dag_bag() -> object:
+    """The project's DAGs, parsed once per session as the dag-processor would."""
+    from airflow.dag_processing.dagbag import DagBag  # after the environment above is set
+
+    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
