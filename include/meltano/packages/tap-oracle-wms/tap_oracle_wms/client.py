@@ -1,0 +1,337 @@
+"""The one lgfapi base stream: URL, auth, paging, window filters and the error policy.
+
+Error policy (the WMS documents no rate limits; see the protocol reference §10-11, §16):
+
+* 404 on a list is an empty result (lgfapi's default for "no rows match").
+* 409, 429, 5xx, connection errors and truncated or malformed bodies are retried with
+  exponential backoff plus jitter, waiting at least `Retry-After` when the server sends it.
+* 504 (the 5-minute gateway limit) also halves the page size for the rest of the stream.
+* 401 and 403 fail at once, naming the setting to fix; an OAuth2 token rejected mid-run is
+  refreshed once first.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import typing as t
+import weakref
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.streams import RESTStream
+
+from tap_oracle_wms.auth import PERMISSION_HINT, WMSOAuthAuthenticator, credential_hint
+from tap_oracle_wms.pagination import NextPageLinkPaginator, resize_page_url
+from tap_oracle_wms.progress import ProgressReporter
+from tap_oracle_wms.records import RecordFlattener
+from tap_oracle_wms.schema import kind_of_value, property_schema
+from tap_oracle_wms.window import ExtractionWindow
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import requests
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Auth, Context, RequestFunc
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_oracle_wms.tap import TapOracleWMS
+
+MIN_PAGE_SIZE = 10
+MAX_BACKOFF_SECONDS = 300.0
+RETRIABLE_CLIENT_STATUSES = {HTTPStatus.CONFLICT, HTTPStatus.TOO_MANY_REQUESTS}
+
+
+class PayloadCache:
+    """The parsed JSON body of each response, parsed once while validating it."""
+
+    def __init__(self) -> None:
+        self._payloads: weakref.WeakKeyDictionary[requests.Response, dict[str, t.Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def put(self, response: requests.Response, payload: dict[str, t.Any]) -> None:
+        """Remember the payload of a validated response."""
+        self._payloads[response] = payload
+
+    def get(self, response: requests.Response) -> dict[str, t.Any] | None:
+        """The payload of a validated response, or None (404/204: no body)."""
+        return self._payloads.get(response)
+
+
+class WMSStream(RESTStream[t.Any]):
+    """Base class of every lgfapi entity stream: a subclass only sets `entity`."""
+
+    #: lgfapi entity name; also the Singer stream name.
+    entity: t.ClassVar[str]
+
+    primary_keys: t.ClassVar[list[str]] = ["id"]
+    replication_key = "mod_ts"
+    # Records come ordered by id, not mod_ts: the SDK keeps a max-mod_ts bookmark instead.
+    is_sorted = False
+
+    def __init__(self, tap: TapOracleWMS) -> None:
+        self._wms_tap = tap
+        super().__init__(tap=tap, name=self.entity, schema=tap.schema_source.schema_for(self.entity))
+        self._window = ExtractionWindow.from_config(self.config)
+        self._page_size = int(self.config.get("page_size") or 1000)
+        self._payloads = PayloadCache()
+        self._flattener = RecordFlattener(self.schema)
+        self._announced: dict[str, dict[str, t.Any]] = {}
+        self._token_refreshed_after_401 = False
+        self._progress: ProgressReporter | None = None
+
+    # -- endpoint and auth -------------------------------------------------------------
+
+    @override
+    @property
+    def url_base(self) -> str:
+        return self._wms_tap.entity_url("")
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """The list path of the entity, e.g. `allocation/`."""
+        return f"{self.name}/"
+
+    @override
+    @property
+    def authenticator(self) -> Auth:
+        return self._wms_tap.authenticator
+
+    @override
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout") or 300)
+
+    @override
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    # -- requests ----------------------------------------------------------------------
+
+    @override
+    def get_new_paginator(self) -> NextPageLinkPaginator:
+        return NextPageLinkPaginator(self._payloads)
+
+    @override
+    def get_http_request(self, *, page: PageContext[t.Any]) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        if page.next_page_token:
+            # next_page already carries every filter, the cursor or page number.
+            request.url = page.next_page_token.geturl()
+            request.params = {}
+        return request
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: t.Any | None) -> dict[str, t.Any]:
+        params: dict[str, t.Any] = {
+            "page_mode": self.config.get("page_mode") or "sequenced",
+            "page_size": self._page_size,
+            # Ordering by id is 5-10x faster than by mod_ts on the real service.
+            "ordering": "id",
+            **self._window.filters(),
+        }
+        properties = self.schema.get("properties", {})
+        if self.config.get("facility_code") and "facility_id" in properties:
+            params["facility_id__code"] = self.config["facility_code"]
+        if self.config.get("company_code") and "company_id" in properties:
+            params["company_id__code"] = self.config["company_code"]
+        return params
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        def send_with_current_page_size(
+            prepared_request: requests.PreparedRequest, context: Context | None
+        ) -> requests.Response:
+            # Each attempt re-reads the page size, so a retry after a 504 asks for less.
+            url = prepared_request.url or ""
+            resized = resize_page_url(url, self._page_size)
+            if resized != url:
+                prepared_request.prepare_url(resized, None)
+            return func(prepared_request, context)
+
+        return super().request_decorator(send_with_current_page_size)
+
+    # -- error policy ------------------------------------------------------------------
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status in {HTTPStatus.NOT_FOUND, HTTPStatus.NO_CONTENT}:
+            return  # lgfapi answers 404 when no row matches the filters
+        if status == HTTPStatus.UNAUTHORIZED:
+            self._on_unauthorized(response)
+        if status == HTTPStatus.FORBIDDEN:
+            msg = f"lgfapi refused {self.name} (HTTP 403): {PERMISSION_HINT}"
+            raise FatalAPIError(msg)
+        if status == HTTPStatus.GATEWAY_TIMEOUT:
+            self._shrink_page_size()
+        if status in RETRIABLE_CLIENT_STATUSES or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status >= HTTPStatus.BAD_REQUEST:
+            raise FatalAPIError(self.response_error_message(response))
+        self._payloads.put(response, self._parse_list_body(response))
+        self._token_refreshed_after_401 = False
+
+    def _parse_list_body(self, response: requests.Response) -> dict[str, t.Any]:
+        try:
+            payload = response.json(parse_float=Decimal)
+        except ValueError:
+            msg = f"Malformed or truncated JSON from {self.name} ({len(response.content)} bytes)"
+            raise RetriableAPIError(msg, response) from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
+            msg = f"{self.name} answered without a `results` list"
+            raise RetriableAPIError(msg, response)
+        return payload
+
+    def _on_unauthorized(self, response: requests.Response) -> None:
+        authenticator = self.authenticator
+        if isinstance(authenticator, WMSOAuthAuthenticator) and not self._token_refreshed_after_401:
+            # The token may have expired or been revoked mid-run: refresh once, then retry.
+            self._token_refreshed_after_401 = True
+            authenticator.invalidate()
+            msg = f"{self.name}: OAuth2 token rejected (HTTP 401); fetching a new one"
+            raise RetriableAPIError(msg, response)
+        auth_type = "oauth2" if isinstance(authenticator, WMSOAuthAuthenticator) else "basic"
+        msg = f"lgfapi rejected the credentials (HTTP 401 on {self.name}): {credential_hint(auth_type)}"
+        raise FatalAPIError(msg)
+
+    def _shrink_page_size(self) -> None:
+        smaller = max(MIN_PAGE_SIZE, self._page_size // 2)
+        if smaller < self._page_size:
+            self.logger.warning(
+                "%s: gateway timeout (504); page size %d -> %d for the rest of this stream",
+                self.name,
+                self._page_size,
+                smaller,
+            )
+            self._page_size = smaller
+
+    @override
+    def response_error_message(self, response: requests.Response) -> str:
+        # Path only (no query string) and a short body: nothing that could carry a secret.
+        body = response.text[:300] if response.content else ""
+        return f"{response.status_code} {response.reason} for {self.name} ({self.path}): {body}".strip()
+
+    @override
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        base = float(self.config.get("retry_backoff_seconds") or 1.0)
+
+        def waits() -> t.Generator[float, t.Any, None]:
+            exception = yield 0.0  # primed by backoff with send(None)
+            attempt = 0
+            while True:
+                delay = min(MAX_BACKOFF_SECONDS, base * 2**attempt)
+                attempt += 1
+                retry_after = _retry_after_seconds(exception)
+                if retry_after is not None:
+                    delay = max(delay, min(retry_after, MAX_BACKOFF_SECONDS))
+                exception = yield delay
+
+        return waits()
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        # Never below the computed wait (it may be a Retry-After), up to 25% above it.
+        return value * (1 + random.random() / 4)  # noqa: S311 - jitter, not cryptography
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", 5)) + 1
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        exception = details.get("exception")
+        self.logger.warning(
+            "%s: attempt %d failed (%s); retrying in %.2f s",
+            self.name,
+            details.get("tries", 0),
+            _describe_failure(exception),
+            details.get("wait") or 0.0,
+        )
+
+    # -- records -----------------------------------------------------------------------
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+        payload = self._payloads.get(response)
+        results: list[dict[str, t.Any]] = payload["results"] if payload else []
+        if self._progress is not None:
+            self._progress.page_read(len(results))
+        yield from results
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        self._progress = ProgressReporter(
+            self.name,
+            self.logger,
+            float(self.config.get("progress_interval_seconds") or 30.0),
+        )
+        self.logger.info("%s: reading with filters %s", self.name, self._window.filters() or "none (all ids)")
+        yield from super().get_records(context)
+        self._progress.finish()
+
+    @override
+    def post_process(self, row: dict[str, t.Any], context: Context | None = None) -> dict[str, t.Any] | None:
+        record = self._flattener.flatten(row)
+        unknown = [name for name in record if name not in self.effective_schema.get("properties", {})]
+        if unknown:
+            self._announce(unknown, record)
+        return record
+
+    @override
+    @property
+    def effective_schema(self) -> dict[str, t.Any]:
+        schema = super().effective_schema
+        if not self._announced:
+            return schema
+        return {**schema, "properties": {**schema.get("properties", {}), **self._announced}}
+
+    def _announce(self, names: list[str], record: dict[str, t.Any]) -> None:
+        """Keep fields describe/ did not announce: extend the schema and re-send SCHEMA."""
+        for name in names:
+            kind = "string" if name.endswith("_key") else kind_of_value(name, record[name])
+            self._announced[name] = property_schema(kind)
+        self.logger.warning(
+            "%s: fields not announced by describe/ kept and added to the schema: %s",
+            self.name,
+            ", ".join(sorted(names)),
+        )
+        self.schema["properties"].update({name: self._announced[name] for name in names})
+        self._flattener = RecordFlattener(self.schema)
+        self._wms_tap.mapper.register_raw_stream_schema(self.name, self.effective_schema, self.primary_keys)
+        self._stream_maps = None  # the SDK re-reads the maps (and their schema) from the mapper
+        self._write_schema_message()
+
+
+def _retry_after_seconds(exception: t.Any) -> float | None:
+    response = getattr(exception, "response", None)
+    header = response.headers.get("Retry-After") if response is not None else None
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        retry_at = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (retry_at - datetime.now(UTC)).total_seconds())
+
+
+def _describe_failure(exception: t.Any) -> str:
+    response = getattr(exception, "response", None)
+    if isinstance(exception, RetriableAPIError) and response is not None:
+        return f"HTTP {response.status_code}"
+    return type(exception).__name__ if exception is not None else "unknown"
