@@ -78,7 +78,8 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
     interval = timedelta(hours=2)
     default_args = {
         "owner": OWNER,
-        "retries": config.retries,
+        # Local runs and tests set WMS_TASK_RETRIES=0 so that a failure surfaces at once.
+        "retries": int(os.environ.get("WMS_TASK_RETRIES", config.retries)),
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 from cosmos.profiles import (
     DuckDBUserPasswordProfileMapping,
     OracleUserPasswordProfileMapping,
@@ -51,6 +51,9 @@ def execution_config(paths: settings.Paths) -> ExecutionConfig:
         execution_mode=ExecutionMode.LOCAL,
         invocation_mode=InvocationMode.SUBPROCESS,
         dbt_executable_path=str(paths.dbt),
+        # A model's build runs only the tests whose every parent is built by then; tests spanning
+        # several models run in their own tasks, after all their parents (see render_config).
+        test_indirect_selection=TestIndirectSelection.CAUTIOUS,
     )
 
 
@@ -60,6 +63,7 @@ def render_config(select: list[str] | None = None) -> RenderConfig:
         select=select or [],
         # One `dbt build` per model: its tests run right after it, and fail it.
         test_behavior=TestBehavior.BUILD,
+        should_detach_multiple_parents_tests=True,
         # OpenLineage has no Oracle adapter; load tasks declare their Assets by hand.
         emit_datasets=False,
     )

@@ -32,7 +32,9 @@ class ServerInfo:
 
     def url(self, dbname: str = "postgres", driver: str = "postgresql+psycopg") -> str:
         """A SQLAlchemy-style URL for one database of this server, credentials included."""
-        return f"{driver}://{quote(self.user)}:{quote(self.password, safe='')}@{self.host}:{self.port}/{dbname}"
+        return (
+            f"{driver}://{quote(self.user)}:{quote(self.password, safe='')}@{self.host}:{self.port}/{dbname}"
+        )
 
     @classmethod
     def from_url(cls, url: str) -> ServerInfo:
@@ -110,8 +112,19 @@ class PostgresServer:
             for path in (self._dir, sockets, pwfile):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
         init = self._run(
-            [str(bindir / "initdb"), "-D", str(data), "-U", _SERVER_USER, f"--pwfile={pwfile}",
-             "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                _SERVER_USER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
         )
         pwfile.unlink()
         if init.returncode != 0:
@@ -119,8 +132,19 @@ class PostgresServer:
         port = _free_port()
         options = f"-p {port} -k {sockets} -h 127.0.0.1 -F -c max_connections=200 -c shared_buffers=128MB"
         started = self._run(
-            [str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self._dir / "server.log"),
-             "-w", "-t", "60", "start"],
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(self._dir / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
         )
         if started.returncode != 0:
             log = (self._dir / "server.log").read_text(errors="replace")[-2000:]
@@ -146,9 +170,26 @@ def run_sql(info: ServerInfo, sql: str, dbname: str = "postgres") -> str:
     psql = shutil.which("psql") or str((_find_bindir() or Path("/usr/bin")) / "psql")
     env = {**os.environ, "PGPASSWORD": info.password}
     result = subprocess.run(
-        [psql, "-h", info.host, "-p", str(info.port), "-U", info.user, "-d", dbname, "-v", "ON_ERROR_STOP=1",
-         "-At", "-c", sql],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            psql,
+            "-h",
+            info.host,
+            "-p",
+            str(info.port),
+            "-U",
+            info.user,
+            "-d",
+            dbname,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-At",
+            "-c",
+            sql,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"psql failed: {result.stderr.strip()}")

@@ -1,0 +1,91 @@
+"""A local Airflow home: metadata DB, pools and variables from airflow_settings.yaml, local connections."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
+
+
+@dataclass
+class LocalAirflow:
+    """One Airflow home and the environment every `airflow` command gets."""
+
+    home: Path
+    warehouse_conn: dict[str, Any]
+    wms_conn: dict[str, Any]
+    warehouse_kind: str = "duckdb"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
+                os.pathsep
+            ),
+            "WMS_WAREHOUSE_KIND": self.warehouse_kind,
+            "WMS_MELTANO_ENVIRONMENT": "dev",
+            # Connections as environment variables: nothing secret is written to the metadata DB.
+            "AIRFLOW_CONN_ORACLE_WMS": json.dumps(self.wms_conn),
+            "AIRFLOW_CONN_WMS_WAREHOUSE": json.dumps(self.warehouse_conn),
+            **self.extra_env,
+        }
+        return env
+
+    def airflow(
+        self, *args: str, check: bool = True, capture: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(AIRFLOW_BIN), *args], env=self.env(), text=True, capture_output=capture, check=False
+        )
+        if check and result.returncode != 0:
+            detail = (result.stderr or "")[-3000:] if capture else ""
+            raise RuntimeError(f"`airflow {' '.join(args[:3])}` failed ({result.returncode}):\n{detail}")
+        return result
+
+    def prepare(self) -> None:
+        """Create the metadata DB once, then import pools and variables from airflow_settings.yaml."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not (self.home / "airflow.db").exists():
+            self.airflow("db", "migrate")
+        settings = yaml.safe_load((REPO_ROOT / "airflow_settings.yaml").read_text())["airflow"]
+        pools = {
+            pool["pool_name"]: {"slots": pool["pool_slot"], "description": pool.get("pool_description", "")}
+            for pool in settings.get("pools") or []
+        }
+        pools_file = self.home / "pools.json"
+        pools_file.write_text(json.dumps(pools))
+        self.airflow("pools", "import", str(pools_file))
+
+    def dags_test(self, dag_id: str, logical_date: str, conf: dict[str, Any], log_file: Path) -> bool:
+        """Run one DAG run in-process; True when every task succeeded. Output goes to `log_file`."""
+        with log_file.open("w") as out:
+            result = subprocess.run(
+                [str(AIRFLOW_BIN), "dags", "test", dag_id, logical_date, "-c", json.dumps(conf)],
+                env=self.env(),
+                text=True,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        return result.returncode == 0 and "state=failed" not in _dagrun_line(log_file)
+
+
+def _dagrun_line(log_file: Path) -> str:
+    lines = [line for line in log_file.read_text(errors="replace").splitlines() if "DagRun Finished" in line]
+    return lines[-1] if lines else "state=failed (no DagRun Finished line)"
