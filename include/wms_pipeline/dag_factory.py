@@ -2,6 +2,11 @@
 
 The weekly full sync and the two-hourly incremental sync differ only by `SyncDagConfig`. Building a
 DAG does no network or database work: connections and Variables are read by tasks at run time.
+
+    incremental: extract_load_<entity> ... -> extracts_done -> load checks -> transform (dbt)
+                 -> model checks -> record_window_end
+    full sync:   plan_<entity> -> extract_load_<entity>[partitions] ... -> extracts_done -> load checks
+                 -> finalize_full_sync -> transform (dbt, full refresh) -> model checks
 """
 
 from __future__ import annotations
@@ -9,18 +14,34 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param, chain
+from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names mypy cannot see
+    DAG,
+    AsyncCallback,
+    CronDataIntervalTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    TriggerRule,
+    Variable,
+    chain,
+    get_current_context,
+    task,
+)
 from cosmos import DbtTaskGroup
 
-from include.wms_pipeline import dbt, settings
+from include.wms_pipeline import assets, dbt, full_sync, settings
 from include.wms_pipeline.alerts import failure_notifiers
-from include.wms_pipeline.checks.specs import load_checks
-from include.wms_pipeline.meltano import MeltanoRunOperator
+from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, sync_checks
+from include.wms_pipeline.meltano import MeltanoRunOperator, last_window_variable, run_window
 
 OWNER = "wms-data-platform"
 TAGS = frozenset({"wms", "oracle-wms", "meltano", "dbt", "full-sync", "incremental"})
+INTERVAL = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -37,8 +58,11 @@ class SyncDagConfig:
     entities: tuple[str, ...] = settings.ENTITIES_ALL
     lookback_minutes: int = 30
     dagrun_timeout: timedelta = timedelta(hours=2)
+    deadline: timedelta | None = None
     retries: int = 3
     quarantine_threshold: int = 0
+    max_partitions: int = 4
+    min_ids_per_partition: int = 200_000
     start_date: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
     def __post_init__(self) -> None:
@@ -53,8 +77,14 @@ class SyncDagConfig:
         return os.environ.get(self.schedule_env, "").strip() or self.schedule
 
 
-def _params() -> dict[str, Param]:
+def _params(config: SyncDagConfig) -> dict[str, Param]:
     return {
+        "entities": Param(
+            [],
+            type="array",
+            items={"type": "string", "enum": list(config.entities)},
+            description="Manual runs: extract only these entities (empty = all).",
+        ),
         "window_start": Param(
             None,
             type=["null", "string"],
@@ -66,17 +96,50 @@ def _params() -> dict[str, Param]:
             type=["null", "string"],
             description="Manual runs: extract up to this instant (exclusive). Defaults to the run's end.",
         ),
+        "full_refresh": Param(
+            config.full_sync,
+            type="boolean",
+            description="Rebuild every incremental dbt model from scratch.",
+        ),
     }
 
 
+def _deadline_alert(minutes: timedelta) -> DeadlineAlert:
+    text = (
+        ":hourglass: *WMS sync is late*: `{{ dag_run.dag_id }}` run `{{ dag_run.run_id }}` is not done "
+        f"{int(minutes.total_seconds() // 60)} minutes after it was queued. Runbook: docs/runbook.md"
+    )
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=minutes,
+        callback=AsyncCallback(
+            SlackWebhookNotifier, kwargs={"slack_webhook_conn_id": settings.SLACK_CONN_ID, "text": text}
+        ),
+    )
+
+
+def _selected(entities: tuple[str, ...]) -> list[str]:
+    chosen = (get_current_context().get("params") or {}).get("entities") or []
+    return [entity for entity in entities if not chosen or entity in chosen]
+
+
+def _check(spec: CheckSpec) -> SQLCheckOperator:
+    return SQLCheckOperator(
+        task_id=spec.task_id,
+        conn_id=settings.WAREHOUSE_CONN_ID,
+        sql=spec.sql(),
+        params=spec.params,
+        doc_md=spec.description,
+    )
+
+
 def build_sync_dag(config: SyncDagConfig) -> DAG:
-    """Wire extract-load → dbt → validations for one sync DAG."""
+    """Wire extract-load → checks → dbt → checks for one sync DAG."""
     paths = settings.paths()
     kind = settings.warehouse_kind()
     # DuckDB takes one writing process at a time: serialise every writer through a one-slot pool.
     writer_pool = settings.DUCKDB_WRITER_POOL if kind == "duckdb" else settings.WMS_API_POOL
-    interval = timedelta(hours=2)
-    default_args = {
+    default_args: dict[str, Any] = {
         "owner": OWNER,
         # Local runs and tests set WMS_TASK_RETRIES=0 so that a failure surfaces at once.
         "retries": int(os.environ.get("WMS_TASK_RETRIES", config.retries)),
@@ -85,6 +148,13 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
         "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": failure_notifiers(),
     }
+    min_ids = int(os.environ.get("WMS_MIN_IDS_PER_PARTITION", config.min_ids_per_partition))
+    checks = sync_checks(
+        CheckSettings(
+            settings.RAW_SCHEMA, settings.dbt_schema(), kind, config.entities, config.quarantine_threshold
+        ),
+        full_sync=config.full_sync,
+    )
     with DAG(
         dag_id=config.dag_id,
         dag_display_name=config.display_name,
@@ -95,27 +165,40 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
         catchup=False,
         max_active_runs=1,
         dagrun_timeout=config.dagrun_timeout,
+        deadline=_deadline_alert(config.deadline) if config.deadline else None,
         default_args=default_args,
         tags=list(config.tags),
-        params=_params(),
-        render_template_as_native_obj=False,
+        params=_params(config),
     ) as dag:
-        extract_load = [
-            MeltanoRunOperator(
-                task_id=f"extract_load_{entity}",
-                entity=entity,
-                state_id_suffix=f"{config.dag_id}.{entity}",
-                lookback_minutes=config.lookback_minutes,
-                default_span=interval,
-                meltano_environment=os.environ.get("WMS_MELTANO_ENVIRONMENT", "prod"),
-                full_sync=config.full_sync,
-                quarantine_threshold=config.quarantine_threshold,
-                paths=paths,
-                pool=writer_pool,
-                execution_timeout=config.dagrun_timeout,
-            )
-            for entity in config.entities
-        ]
+        extract_args: dict[str, Any] = {
+            "lookback_minutes": config.lookback_minutes,
+            "default_span": INTERVAL,
+            "meltano_environment": os.environ.get("WMS_MELTANO_ENVIRONMENT", "prod"),
+            "full_sync": config.full_sync,
+            "quarantine_threshold": config.quarantine_threshold,
+            "paths": paths,
+            "pool": writer_pool,
+            "execution_timeout": config.dagrun_timeout,
+        }
+        extract_load: list[Any] = []
+        for entity in config.entities:
+            common = {
+                "task_id": f"extract_load_{entity}",
+                "entity": entity,
+                "state_id_suffix": f"{config.dag_id}.{entity}",
+                "outlets": [assets.raw_table(entity, kind)],
+                **extract_args,
+            }
+            if config.full_sync:
+                partitioned = entity in settings.PARTITIONED_ENTITIES
+                plan = _plan_task(entity, config.max_partitions if partitioned else 1, min_ids)
+                extract_load.append(MeltanoRunOperator.partial(**common).expand(partition=plan))
+            else:
+                extract_load.append(MeltanoRunOperator(**common))
+
+        extracts_done = EmptyOperator(task_id="extracts_done", trigger_rule=TriggerRule.NONE_FAILED)
+        load_checks = [_check(spec) for spec in checks if spec.after == "load"]
+        model_checks = [_check(spec) for spec in checks if spec.after == "transform"]
         transform = DbtTaskGroup(
             group_id="transform",
             project_config=dbt.project_config(paths),
@@ -123,20 +206,60 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             execution_config=dbt.execution_config(paths),
             render_config=dbt.render_config(),
             operator_args={
-                "full_refresh": config.full_sync,
+                "full_refresh": True if config.full_sync else "{{ params.full_refresh }}",
                 **({"pool": settings.DUCKDB_WRITER_POOL} if kind == "duckdb" else {}),
             },
             default_args=default_args,
         )
-        checks = [
-            SQLCheckOperator(
-                task_id=spec.task_id,
-                conn_id=settings.WAREHOUSE_CONN_ID,
-                sql=spec.sql(),
-                params=spec.params,
-                doc_md=spec.description,
-            )
-            for spec in load_checks(settings.RAW_SCHEMA, config.quarantine_threshold)
-        ]
-        chain(extract_load, transform, checks)
+        chain(extract_load, extracts_done, load_checks)
+        if config.full_sync:
+            finalize = _finalize_task(config.entities)
+            chain(load_checks, finalize, transform, model_checks)
+        else:
+            chain(load_checks, transform, model_checks, _record_window_task(config.dag_id))
     return dag
+
+
+def _plan_task(entity: str, max_partitions: int, min_ids: int) -> Any:
+    @task(task_id=f"plan_{entity}", pool=settings.WMS_API_POOL)
+    def plan() -> list[dict[str, int]]:
+        """Ask the WMS for the id range and count; split large entities into id partitions.
+
+        Returns the partitions (the extract task maps over them); the WMS count goes to XCom key
+        `wms_count` for the full sync's count check.
+        """
+        from airflow.exceptions import AirflowSkipException
+
+        if entity not in _selected((entity,)):
+            raise AirflowSkipException(f"{entity} is not among the entities selected for this run")
+        planned = full_sync.plan_partitions(entity, max_partitions=max_partitions, min_ids=min_ids)
+        get_current_context()["ti"].xcom_push(key="wms_count", value=planned["wms_count"])
+        partitions: list[dict[str, int]] = planned["partitions"]
+        return partitions
+
+    return plan()
+
+
+def _finalize_task(entities: tuple[str, ...]) -> Any:
+    @task(task_id="finalize_full_sync")
+    def finalize() -> list[str]:
+        """Declare the full sync complete for every selected entity, so dbt may mark deletions.
+
+        Runs only when no extract task failed (trigger rule all_success on its upstream checks).
+        """
+        context = get_current_context()
+        window_end = run_window(context, INTERVAL, full_sync=True).end
+        return full_sync.record_complete(context["run_id"], _selected(entities), window_end)
+
+    return finalize()
+
+
+def _record_window_task(dag_id: str) -> Any:
+    @task(task_id="record_window_end")
+    def record() -> str:
+        """Remember where this run's window ended: the next manual run continues from there."""
+        end = run_window(get_current_context(), INTERVAL, full_sync=False).end.isoformat()
+        Variable.set(last_window_variable(dag_id), end)
+        return end
+
+    return record()

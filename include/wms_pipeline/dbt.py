@@ -19,19 +19,21 @@ from cosmos.profiles import (
 from include.wms_pipeline import settings
 
 DBT_PROFILE = "wms"
-DBT_SCHEMA = "wms"
 
 
 def profile_config(kind: str) -> ProfileConfig:
     """dbt profile for the warehouse kind, mapped from the `wms_warehouse` connection."""
     conn_id = settings.WAREHOUSE_CONN_ID
+    schema = settings.dbt_schema()
     mapping: Any
     if kind == "duckdb":
-        mapping = DuckDBUserPasswordProfileMapping(conn_id=conn_id, profile_args={"schema": DBT_SCHEMA})
+        mapping = DuckDBUserPasswordProfileMapping(conn_id=conn_id, profile_args={"schema": schema})
     elif kind == "postgres":
-        mapping = PostgresUserPasswordProfileMapping(conn_id=conn_id, profile_args={"schema": DBT_SCHEMA})
+        mapping = PostgresUserPasswordProfileMapping(conn_id=conn_id, profile_args={"schema": schema})
     elif kind == "oracle":
-        mapping = OracleUserPasswordProfileMapping(conn_id=conn_id, profile_args={"threads": 2})
+        mapping = OracleUserPasswordProfileMapping(
+            conn_id=conn_id, profile_args={"schema": schema, "threads": 2}
+        )
     else:
         raise ValueError(f"no dbt profile mapping for warehouse kind {kind!r}")
     return ProfileConfig(profile_name=DBT_PROFILE, target_name=kind, profile_mapping=mapping)

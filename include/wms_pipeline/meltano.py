@@ -9,48 +9,71 @@ Meltano state is neither read nor written: the window is a pure function of the 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
+import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from airflow.exceptions import AirflowSkipException
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import BaseHook
+from airflow.sdk import BaseHook, Variable
 from airflow.sdk.log import mask_secret
 
 from include.wms_pipeline import settings
+from include.wms_pipeline.partitions import IdPartition
 from include.wms_pipeline.warehouse import ConnectionLike, warehouse_target
-from include.wms_pipeline.windows import ExtractionWindow, window_for_run
+from include.wms_pipeline.windows import ExtractionWindow, parse_instant, window_for_run
 
 TAP = "tap-oracle-wms"
 TARGET = "target-warehouse"
+_METRIC = re.compile(r"METRIC: (\{.*\})\s*$")
 
 
-@dataclass(frozen=True)
-class IdPartition:
-    """An inclusive id range of one entity, extracted by one task of a full sync."""
+def records_read(output: str, entity: str) -> int:
+    """Records the tap emitted for `entity`, summed from the Singer SDK's `record_count` metrics."""
+    total = 0
+    for line in output.splitlines():
+        match = _METRIC.search(line)
+        if not match:
+            continue
+        try:
+            metric = json.loads(match.group(1))
+        except ValueError:
+            continue
+        if metric.get("metric") == "record_count" and metric.get("tags", {}).get("stream") == entity:
+            total += int(metric.get("value", 0))
+    return total
 
-    index: int
-    id_min: int
-    id_max: int
+
+def last_window_variable(dag_id: str) -> str:
+    """The Variable where a DAG records the end of its last successful window (for manual runs)."""
+    return f"{dag_id}__last_window_end"
 
 
 def meltano_run_command(meltano: str, state_id_suffix: str) -> str:
     """The shell command of one extract-load; `--no-install` because plugins are built at deploy time."""
-    return " ".join(
-        [
-            shlex.quote(meltano),
-            "run",
-            "--no-install",
-            # Never read state (the window comes from the run) and never write it.
-            "--full-refresh",
-            "--no-state-update",
-            # Distinct ids keep parallel entity tasks from tripping Meltano's duplicate-run guard.
-            f"--state-id-suffix={shlex.quote(state_id_suffix)}",
-            TAP,
-            TARGET,
-        ]
+    # The output is also kept in a file so the task can count what the tap read (SDK metrics).
+    return (
+        "set -o pipefail; "
+        + " ".join(
+            [
+                shlex.quote(meltano),
+                "run",
+                "--no-install",
+                # Never read state (the window comes from the run) and never write it.
+                "--full-refresh",
+                "--no-state-update",
+                # Distinct ids keep parallel entity tasks from tripping Meltano's duplicate-run guard.
+                f"--state-id-suffix={shlex.quote(state_id_suffix)}",
+                TAP,
+                TARGET,
+            ]
+        )
+        + ' 2>&1 | tee "$WMS_EL_OUTPUT"'
     )
 
 
@@ -155,7 +178,7 @@ class MeltanoRunOperator(BashOperator):
         lookback_minutes: int,
         default_span: timedelta,
         meltano_environment: str,
-        partition: IdPartition | None = None,
+        partition: IdPartition | dict[str, Any] | None = None,
         full_sync: bool = False,
         quarantine_threshold: int = 0,
         paths: settings.Paths | None = None,
@@ -169,8 +192,6 @@ class MeltanoRunOperator(BashOperator):
             append_env=True,
             # Meltano may exit 99; that must fail the task, not skip it.
             skip_on_exit_code=None,
-            # The last line of Meltano's output is not a result, and must never reach XCom.
-            do_xcom_push=False,
             **kwargs,
         )
         self.entity = entity
@@ -181,22 +202,30 @@ class MeltanoRunOperator(BashOperator):
         self.quarantine_threshold = quarantine_threshold
 
     def window(self, context: Mapping[str, Any]) -> ExtractionWindow:
-        """The window of this run: full syncs read everything up to the interval end."""
-        params = context.get("params") or {}
-        dag_run = context["dag_run"]
-        run_after: datetime = getattr(dag_run, "run_after", None) or datetime.now(UTC)
-        window = window_for_run(
-            data_interval_start=context.get("data_interval_start"),
-            data_interval_end=context.get("data_interval_end"),
-            run_after=run_after,
-            default_span=self.default_span,
-            start_override=params.get("window_start") or None,
-            end_override=params.get("window_end") or None,
-        )
-        return ExtractionWindow(None, window.end) if self.full_sync else window
+        return run_window(context, self.default_span, full_sync=self.full_sync)
+
+    @property
+    def id_partition(self) -> IdPartition | None:
+        return IdPartition.from_value(self.partition) if self.partition is not None else None
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        """Run the extract-load; return what the tap read, for the reconciliation check."""
+        selected = (context.get("params") or {}).get("entities") or []
+        if selected and self.entity not in selected:
+            raise AirflowSkipException(f"{self.entity} is not among the entities selected for this run")
+        handle, output_path = tempfile.mkstemp(prefix="wms-el-", suffix=".log")
+        os.close(handle)
+        self._output_path = output_path
+        try:
+            super().execute(context)
+            output = Path(output_path).read_text(errors="replace")
+        finally:
+            Path(output_path).unlink(missing_ok=True)
+        return {"entity": self.entity, "records_read": records_read(output, self.entity)}
 
     def get_env(self, context: Any) -> dict[str, str]:
         env: dict[str, str] = super().get_env(context)
+        env["WMS_EL_OUTPUT"] = getattr(self, "_output_path", os.devnull)
         wms = BaseHook.get_connection(settings.WMS_CONN_ID)
         warehouse = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID)
         window = self.window(context)
@@ -206,8 +235,8 @@ class MeltanoRunOperator(BashOperator):
             lookback_minutes=0 if self.full_sync else self.lookback_minutes,
             wms=wms,
             warehouse=warehouse,
-            load_run_id=load_run_id(context, self.entity, self.partition),
-            partition=self.partition,
+            load_run_id=load_run_id(context, self.entity, self.id_partition),
+            partition=self.id_partition,
             full_sync_id=context["run_id"] if self.full_sync else None,
             quarantine_threshold=self.quarantine_threshold,
         )
@@ -217,12 +246,33 @@ class MeltanoRunOperator(BashOperator):
         self.log.info(
             "Extracting %s%s, window [%s, %s)",
             self.entity,
-            f" ids {self.partition.id_min}..{self.partition.id_max}" if self.partition else "",
+            f" ids {self.id_partition.id_min}..{self.id_partition.id_max}" if self.id_partition else "",
             window.start.isoformat() if window.start else "beginning",
             window.end.isoformat(),
         )
         env.update(run_env)
         return env
+
+
+def run_window(context: Mapping[str, Any], default_span: timedelta, *, full_sync: bool) -> ExtractionWindow:
+    """The window of this run; full syncs read everything up to the interval end."""
+    params = context.get("params") or {}
+    run_after: datetime = getattr(context["dag_run"], "run_after", None) or datetime.now(UTC)
+    previous_end = None
+    if context.get("data_interval_start") is None and not full_sync:
+        # A manual run without a logical date continues where the last successful window ended.
+        recorded = Variable.get(last_window_variable(context["dag"].dag_id), default=None)
+        previous_end = parse_instant(recorded, "last window end") if recorded else None
+    window = window_for_run(
+        data_interval_start=context.get("data_interval_start"),
+        data_interval_end=context.get("data_interval_end"),
+        run_after=run_after,
+        previous_end=previous_end,
+        default_span=default_span,
+        start_override=params.get("window_start") or None,
+        end_override=params.get("window_end") or None,
+    )
+    return ExtractionWindow(None, window.end) if full_sync else window
 
 
 def load_run_id(context: Mapping[str, Any], entity: str, partition: IdPartition | None) -> str:

@@ -40,6 +40,11 @@ ENTITIES_ALL = (
 )
 
 RAW_SCHEMA = "wms_raw"
+# Where dbt builds the models (Cosmos profile schema); on Oracle, the schema the dbt user writes to.
+DBT_SCHEMA_DEFAULT = "wms"
+
+# Entities whose full sync is split into id-range partitions (the rest are small lookups).
+PARTITIONED_ENTITIES = ("allocation", "order_dtl", "order_hdr", "inventory")
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ def paths(environ: dict[str, str] | None = None) -> Paths:
         dbt_project=PROJECT_ROOT / "include" / "dbt" / "wms",
         dbt_manifest=Path(env.get("WMS_DBT_MANIFEST_PATH", target / "manifest.json")),
     )
+
+
+def dbt_schema(environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get("WMS_DBT_SCHEMA", DBT_SCHEMA_DEFAULT)
 
 
 def warehouse_kind(environ: dict[str, str] | None = None) -> str:

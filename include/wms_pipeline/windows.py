@@ -49,6 +49,7 @@ def window_for_run(
     data_interval_end: datetime | None,
     run_after: datetime,
     default_span: timedelta,
+    previous_end: datetime | None = None,
     start_override: str | None = None,
     end_override: str | None = None,
 ) -> ExtractionWindow:
@@ -59,6 +60,7 @@ def window_for_run(
         data_interval_end: the run's interval end, likewise.
         run_after: when the run was allowed to start; the window end of a manual run.
         default_span: the window length of a manual run when nothing else gives a start.
+        previous_end: where the last successful window ended; a manual run continues from there.
         start_override: an explicit start (param `window_start`), e.g. for an initial load.
         end_override: an explicit end (param `window_end`).
     """
@@ -66,5 +68,10 @@ def window_for_run(
     end = end.astimezone(UTC)
     if start_override:
         return ExtractionWindow(parse_instant(start_override, "window_start"), end)
-    start = data_interval_start if data_interval_start is not None else end - default_span
+    if data_interval_start is not None:
+        start = data_interval_start
+    elif previous_end is not None and previous_end < end:
+        start = previous_end
+    else:
+        start = end - default_span
     return ExtractionWindow(start.astimezone(UTC), end)

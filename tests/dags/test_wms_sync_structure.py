@@ -2,68 +2,104 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import CronDataIntervalTimetable
 
 from include.wms_pipeline.alerts import EmailFailureNotifier, SlackFailureNotifier
 from include.wms_pipeline.meltano import MeltanoRunOperator
-from include.wms_pipeline.settings import DUCKDB_WRITER_POOL, ENTITIES_ALL
+from include.wms_pipeline.settings import DUCKDB_WRITER_POOL, ENTITIES_ALL, PARTITIONED_ENTITIES
 
-CHECKS = {"check_load_audit_reconciles", "check_quarantine_within_threshold"}
+LOAD_CHECKS = {
+    "check_tap_read_matches_audit",
+    "check_load_audit_reconciles",
+    "check_quarantine_within_threshold",
+    "check_raw_history_is_fresh",
+}
+MODEL_CHECKS = {"check_current_state_keys_unique", "check_referential_integrity"}
+DAG_IDS = ["wms_incremental_sync", "wms_full_sync"]
+
+
+def _extracts(dag: object) -> dict[str, object]:
+    return {task.task_id: task for task in dag.tasks if task.task_id.startswith("extract_load_")}  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
-    ("dag_id", "cron", "full_sync"),
-    [("wms_incremental_sync", "0 */2 * * *", False), ("wms_full_sync", "0 3 * * 0", True)],
+    ("dag_id", "cron"), [("wms_incremental_sync", "0 */2 * * *"), ("wms_full_sync", "0 3 * * 0")]
 )
-def test_schedule_is_a_cron_data_interval(dag_bag: DagBag, dag_id: str, cron: str, full_sync: bool) -> None:
+def test_schedule_is_a_cron_data_interval(dag_bag: DagBag, dag_id: str, cron: str) -> None:
     dag = dag_bag.dags[dag_id]
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.timetable.expression == cron
-    extracts = [task for task in dag.tasks if isinstance(task, MeltanoRunOperator)]
-    assert {task.full_sync for task in extracts} == {full_sync}
 
 
-@pytest.mark.parametrize("dag_id", ["wms_incremental_sync", "wms_full_sync"])
-def test_extract_load_then_transform_then_checks(dag_bag: DagBag, dag_id: str) -> None:
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_extract_load_then_load_checks_then_transform_then_model_checks(dag_bag: DagBag, dag_id: str) -> None:
     dag = dag_bag.dags[dag_id]
-    extracts = {task.task_id: task for task in dag.tasks if isinstance(task, MeltanoRunOperator)}
+    extracts = _extracts(dag)
     assert set(extracts) == {f"extract_load_{entity}" for entity in ENTITIES_ALL}
-    transform = [task for task in dag.tasks if task.task_id.startswith("transform.")]
-    assert transform, "the dbt project renders as a task group"
-    roots = {
-        task.task_id for task in transform if not task.upstream_task_ids & {t.task_id for t in transform}
-    }
-    for task_id in roots:
-        assert set(extracts) <= dag.get_task(task_id).upstream_task_ids
-    leaves = {
-        task.task_id for task in transform if not task.downstream_task_ids & {t.task_id for t in transform}
-    }
-    for check in CHECKS:
-        assert leaves <= dag.get_task(check).upstream_task_ids
+    assert dag.get_task("extracts_done").upstream_task_ids == set(extracts)
+    for check in LOAD_CHECKS:
+        assert dag.get_task(check).upstream_task_ids == {"extracts_done"}
+    transform = {task.task_id for task in dag.tasks if task.task_id.startswith("transform.")}
+    roots = {t for t in transform if not dag.get_task(t).upstream_task_ids & transform}
+    gate = {"finalize_full_sync"} if dag_id == "wms_full_sync" else LOAD_CHECKS
+    for root in roots:
+        assert dag.get_task(root).upstream_task_ids == gate
+    leaves = {t for t in transform if not dag.get_task(t).downstream_task_ids & transform}
+    for check in MODEL_CHECKS:
+        assert dag.get_task(check).upstream_task_ids == leaves
 
 
-@pytest.mark.parametrize("dag_id", ["wms_incremental_sync", "wms_full_sync"])
+def test_full_sync_plans_partitions_and_declares_completion_only_after_every_load_check(
+    dag_bag: DagBag,
+) -> None:
+    dag = dag_bag.dags["wms_full_sync"]
+    for entity in ENTITIES_ALL:
+        extract = dag.get_task(f"extract_load_{entity}")
+        assert extract.upstream_task_ids == {f"plan_{entity}"}
+        assert hasattr(extract, "expand_input"), f"{entity} extracts are mapped over id partitions"
+    assert dag.get_task("finalize_full_sync").upstream_task_ids == LOAD_CHECKS | {
+        "check_full_sync_counts_match_wms"
+    }
+    assert set(PARTITIONED_ENTITIES) <= set(ENTITIES_ALL)
+    assert dag.params["full_refresh"] is True
+
+
+def test_incremental_records_its_window_last_and_has_a_deadline(dag_bag: DagBag) -> None:
+    dag = dag_bag.dags["wms_incremental_sync"]
+    assert dag.get_task("record_window_end").upstream_task_ids == MODEL_CHECKS
+    deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert [alert.interval for alert in deadlines] == [timedelta(minutes=90)]
+    assert dag.params["full_refresh"] is False
+    assert dag.params["entities"] == []
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_every_task_alerts_by_slack_and_email(dag_bag: DagBag, dag_id: str) -> None:
     for task in dag_bag.dags[dag_id].tasks:
         kinds = {type(callback) for callback in task.on_failure_callback}
         assert kinds == {SlackFailureNotifier, EmailFailureNotifier}, task.task_id
 
 
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_load_tasks_declare_their_raw_table_as_an_asset(dag_bag: DagBag, dag_id: str) -> None:
+    for task_id, task in _extracts(dag_bag.dags[dag_id]).items():
+        entity = task_id.removeprefix("extract_load_")
+        assert [asset.name for asset in task.outlets] == [f"wms_raw.{entity}"]  # type: ignore[attr-defined]
+
+
 def test_duckdb_writers_are_serialised_through_one_pool(dag_bag: DagBag) -> None:
     """The suite runs with the default warehouse kind, DuckDB: one writing process at a time."""
     dag = dag_bag.dags["wms_incremental_sync"]
     writers = [
-        task
-        for task in dag.tasks
-        if isinstance(task, MeltanoRunOperator) or task.task_id.startswith("transform.")
+        t for t in dag.tasks if isinstance(t, MeltanoRunOperator) or t.task_id.startswith("transform.")
     ]
     assert {task.pool for task in writers} == {DUCKDB_WRITER_POOL}
 
 
-def test_extract_tasks_never_push_to_xcom(dag_bag: DagBag) -> None:
-    for task in dag_bag.dags["wms_incremental_sync"].tasks:
-        if isinstance(task, MeltanoRunOperator):
-            assert task.do_xcom_push is False
-            assert task.skip_on_exit_code == []
+def test_meltano_exit_codes_never_skip_a_task(dag_bag: DagBag) -> None:
+    for task in _extracts(dag_bag.dags["wms_incremental_sync"]).values():
+        assert task.skip_on_exit_code == []  # type: ignore[attr-defined]

@@ -9,11 +9,12 @@ import pytest
 from airflow.models.connection import Connection
 
 from include.wms_pipeline.meltano import (
-    IdPartition,
     extract_load_environment,
     meltano_run_command,
+    records_read,
     wms_auth,
 )
+from include.wms_pipeline.partitions import IdPartition
 from include.wms_pipeline.windows import ExtractionWindow
 
 WMS = Connection(
@@ -31,14 +32,15 @@ WINDOW = ExtractionWindow(datetime(2026, 1, 5, 4, tzinfo=UTC), datetime(2026, 1,
 
 def test_command_never_installs_and_never_touches_state() -> None:
     command = meltano_run_command("/venvs/meltano/bin/meltano", "wms_incremental_sync.order_hdr")
-    assert command.split()[1:] == [
-        "run",
+    assert command.startswith("set -o pipefail; /venvs/meltano/bin/meltano run ")
+    assert command.split()[5:12] == [
         "--no-install",
         "--full-refresh",
         "--no-state-update",
         "--state-id-suffix=wms_incremental_sync.order_hdr",
         "tap-oracle-wms",
         "target-warehouse",
+        "2>&1",
     ]
 
 
@@ -101,3 +103,18 @@ def test_oauth2_connection_needs_token_url_and_client_id() -> None:
         extra=json.dumps({"auth_type": "oauth2", "client_id": "c", "token_url": "https://idcs/t"}),
     )
     assert wms_auth(conn)["client_secret"] == "secret"
+
+
+def test_records_read_sums_the_sdk_record_count_metrics_of_the_entity() -> None:
+    output = "\n".join(
+        [
+            'x | INFO | singer_sdk.metrics | METRIC: {"type":"counter","metric":"record_count","value":1000,'
+            '"tags":{"stream":"allocation"}}',
+            'METRIC: {"type":"counter","metric":"record_count","value":234,"tags":{"stream":"allocation"}}',
+            'METRIC: {"type":"counter","metric":"record_count","value":9,"tags":{"stream":"order_hdr"}}',
+            'METRIC: {"type":"counter","metric":"http_request_count","value":7,"tags":{"stream":"allocation"}}',
+            "METRIC: {not json",
+        ]
+    )
+    assert records_read(output, "allocation") == 1234
+    assert records_read(output, "order_dtl") == 0

@@ -1,0 +1,16 @@
+-- Per entity: what the tap read (its Singer SDK record_count metrics, pushed to XCom by each extract
+-- task, summed over partitions) is what the loader's audit says it received in this run.
+-- Entities skipped in this run (a manual entity subset) pass.
+select
+{%- for entity in params.entities %}
+{%- set pushed = ti.xcom_pull(task_ids='extract_load_' ~ entity) %}
+{%- if pushed is none %}
+    1 as {{ entity }}_ok{{ "," if not loop.last }}
+{%- else %}
+{%- set read = pushed.records_read if pushed is mapping else (pushed | map(attribute='records_read') | sum) %}
+    case when coalesce(sum(case when stream_name = '{{ entity }}' then records_received end), 0) = {{ read | int }}
+        then 1 else 0 end as {{ entity }}_ok{{ "," if not loop.last }}
+{%- endif %}
+{%- endfor %}
+from {{ params.raw_schema }}.etl_load_audit
+where run_id like '{{ (dag.dag_id ~ "/" ~ run_id) | replace("'", "''") }}/%'

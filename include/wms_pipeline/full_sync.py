@@ -1,0 +1,74 @@
+"""The full sync's two bookends: planning id partitions, and declaring the sync complete.
+
+Records deleted in the WMS are marked deleted downstream (dbt staging) only for streams whose full sync
+is recorded complete here, which happens only after every partition of that stream succeeded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from include.wms_pipeline import settings
+from include.wms_pipeline.meltano import wms_auth, wms_base_url
+from include.wms_pipeline.partitions import split_id_range
+from include.wms_pipeline.wms_api import WmsClient
+
+log = logging.getLogger(__name__)
+
+
+def plan_partitions(entity: str, *, max_partitions: int, min_ids: int) -> dict[str, Any]:
+    """Ask the WMS for the entity's id range and count; split it into partitions for mapped tasks."""
+    conn = BaseHook.get_connection(settings.WMS_CONN_ID)
+    stats = WmsClient(wms_base_url(conn), wms_auth(conn)).entity_stats(entity)
+    if stats.id_min is None or stats.id_max is None:
+        log.info("%s has no records in the WMS", entity)
+        return {"entity": entity, "wms_count": 0, "partitions": [{"index": 0, "id_min": 0, "id_max": 0}]}
+    partitions = split_id_range(stats.id_min, stats.id_max, max_partitions=max_partitions, min_ids=min_ids)
+    log.info(
+        "%s: %d records, ids %d..%d in %d partitions",
+        entity,
+        stats.count,
+        stats.id_min,
+        stats.id_max,
+        len(partitions),
+    )
+    return {"entity": entity, "wms_count": stats.count, "partitions": [p.as_dict() for p in partitions]}
+
+
+def placeholders(kind: str, count: int) -> list[str]:
+    """Bind markers in each warehouse driver's style: DuckDB `?`, psycopg `%s`, python-oracledb `:n`."""
+    if kind == "oracle":
+        return [f":{index}" for index in range(1, count + 1)]
+    return ["?" if kind == "duckdb" else "%s"] * count
+
+
+def record_complete(sync_id: str, entities: Iterable[str], window_end: datetime) -> list[str]:
+    """Declare each stream's full sync complete, in one transaction; a rerun replaces its own rows."""
+    hook: Any = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID).get_hook()  # type: ignore[no-untyped-call]
+    table = f"{settings.RAW_SCHEMA}.etl_full_sync_complete"
+    kind = settings.warehouse_kind()
+    s1, s2 = placeholders(kind, 2)
+    i1, i2, i3, i4 = placeholders(kind, 4)
+    completed_at = datetime.now(UTC)
+    recorded = list(entities)
+    conn = hook.get_conn()
+    try:
+        cursor = conn.cursor()
+        for entity in recorded:
+            cursor.execute(
+                f"delete from {table} where sync_id = {s1} and stream_name = {s2}", (sync_id, entity)
+            )
+            cursor.execute(
+                f"insert into {table} (sync_id, stream_name, window_end, completed_at) values ({i1}, {i2}, {i3}, {i4})",
+                (sync_id, entity, window_end, completed_at),
+            )
+        conn.commit()
+    finally:
+        conn.close()
+    log.info("full sync %s recorded complete for %s", sync_id, ", ".join(recorded))
+    return recorded
