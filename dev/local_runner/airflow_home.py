@@ -25,6 +25,9 @@ class LocalAirflow:
     wms_conn: dict[str, Any]
     warehouse_kind: str = "duckdb"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # SQLAlchemy URL of the metadata database; None = SQLite in the home (enough for `dags test`;
+    # a scheduler with LocalExecutor needs a server database such as PostgreSQL).
+    metadata_db_url: str | None = None
 
     def env(self) -> dict[str, str]:
         env = {
@@ -45,6 +48,8 @@ class LocalAirflow:
             "AIRFLOW_CONN_WMS_WAREHOUSE": json.dumps(self.warehouse_conn),
             **self.extra_env,
         }
+        if self.metadata_db_url:
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = self.metadata_db_url
         return env
 
     def airflow(
@@ -61,7 +66,7 @@ class LocalAirflow:
     def prepare(self) -> None:
         """Create the metadata DB once, then import pools and variables from airflow_settings.yaml."""
         self.home.mkdir(parents=True, exist_ok=True)
-        if not (self.home / "airflow.db").exists():
+        if self.metadata_db_url or not (self.home / "airflow.db").exists():
             self.airflow("db", "migrate")
         settings = yaml.safe_load((REPO_ROOT / "airflow_settings.yaml").read_text())["airflow"]
         pools = {

@@ -228,7 +228,7 @@ def _plan_task(entity: str, max_partitions: int, min_ids: int) -> Any:
         Returns the partitions (the extract task maps over them); the WMS count goes to XCom key
         `wms_count` for the full sync's count check.
         """
-        from airflow.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         if entity not in _selected((entity,)):
             raise AirflowSkipException(f"{entity} is not among the entities selected for this run")

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.exceptions import AirflowSkipException
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import BaseHook, Variable
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.sdk.log import mask_secret
 
 from include.wms_pipeline import settings
@@ -31,6 +31,8 @@ from include.wms_pipeline.windows import ExtractionWindow, parse_instant, window
 TAP = "tap-oracle-wms"
 TARGET = "target-warehouse"
 _METRIC = re.compile(r"METRIC: (\{.*\})\s*$")
+_ERROR_LINE = re.compile(r"\b[\w.]*(?:Error|Exception)\b: .+")
+FAILURE_EXCERPT_LINES = 5
 
 
 def records_read(output: str, entity: str) -> int:
@@ -47,6 +49,26 @@ def records_read(output: str, entity: str) -> int:
         if metric.get("metric") == "record_count" and metric.get("tags", {}).get("stream") == entity:
             total += int(metric.get("value", 0))
     return total
+
+
+def failure_excerpt(output: str, limit: int = FAILURE_EXCERPT_LINES) -> str:
+    """The last exception lines of a failed extract-load (e.g. the tap's `AuthConfigError: ... 401`)."""
+    lines = [match.group(0).strip() for line in output.splitlines() if (match := _ERROR_LINE.search(line))]
+    return "\n".join(lines[-limit:])
+
+
+def private_system_dir(installed: Path, private: Path) -> Path:
+    """A Meltano system directory of one run's own, sharing only the installed plugin venvs.
+
+    Meltano writes each run's catalog, config and system DB under its system directory; parallel
+    extract tasks sharing one read each other's half-written catalog. A private directory per task
+    also guarantees that no Meltano state or job record outlives the task.
+    """
+    private.mkdir(parents=True)
+    for kind in ("extractors", "loaders"):
+        if (installed / kind).exists():
+            (private / kind).symlink_to(installed / kind, target_is_directory=True)
+    return private
 
 
 def last_window_variable(dag_id: str) -> str:
@@ -195,6 +217,7 @@ class MeltanoRunOperator(BashOperator):
             **kwargs,
         )
         self.entity = entity
+        self.installed_sys_dir = resolved.meltano_sys_dir
         self.lookback_minutes = lookback_minutes
         self.default_span = default_span
         self.partition = partition
@@ -213,19 +236,28 @@ class MeltanoRunOperator(BashOperator):
         selected = (context.get("params") or {}).get("entities") or []
         if selected and self.entity not in selected:
             raise AirflowSkipException(f"{self.entity} is not among the entities selected for this run")
-        handle, output_path = tempfile.mkstemp(prefix="wms-el-", suffix=".log")
-        os.close(handle)
-        self._output_path = output_path
-        try:
-            super().execute(context)
-            output = Path(output_path).read_text(errors="replace")
-        finally:
-            Path(output_path).unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix="wms-el-") as scratch:
+            self._scratch = Path(scratch)
+            private_system_dir(self.installed_sys_dir, self._scratch / "meltano")
+            try:
+                super().execute(context)
+            except AirflowException as exc:
+                # BashOperator only says "exit code 1"; the alert needs the tools' own error lines.
+                excerpt = failure_excerpt((self._scratch / "meltano.log").read_text(errors="replace"))
+                if not excerpt:
+                    raise
+                raise AirflowException(f"meltano run for {self.entity} failed:\n{excerpt}") from exc
+            output = (self._scratch / "meltano.log").read_text(errors="replace")
         return {"entity": self.entity, "records_read": records_read(output, self.entity)}
 
     def get_env(self, context: Any) -> dict[str, str]:
         env: dict[str, str] = super().get_env(context)
-        env["WMS_EL_OUTPUT"] = getattr(self, "_output_path", os.devnull)
+        scratch: Path | None = getattr(self, "_scratch", None)
+        if scratch is not None:
+            env["WMS_EL_OUTPUT"] = str(scratch / "meltano.log")
+            env["MELTANO_SYS_DIR_ROOT"] = str(scratch / "meltano")
+        else:
+            env["WMS_EL_OUTPUT"] = os.devnull
         wms = BaseHook.get_connection(settings.WMS_CONN_ID)
         warehouse = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID)
         window = self.window(context)

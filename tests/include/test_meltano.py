@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from airflow.models.connection import Connection
@@ -11,6 +12,7 @@ from airflow.models.connection import Connection
 from include.wms_pipeline.meltano import (
     extract_load_environment,
     meltano_run_command,
+    private_system_dir,
     records_read,
     wms_auth,
 )
@@ -118,3 +120,15 @@ def test_records_read_sums_the_sdk_record_count_metrics_of_the_entity() -> None:
     )
     assert records_read(output, "allocation") == 1234
     assert records_read(output, "order_dtl") == 0
+
+
+def test_each_run_gets_a_private_meltano_system_dir_sharing_only_plugin_venvs(tmp_path: Path) -> None:
+    installed = tmp_path / "installed"
+    for kind in ("extractors", "loaders", "run"):
+        (installed / kind).mkdir(parents=True)
+    first = private_system_dir(installed, tmp_path / "a")
+    second = private_system_dir(installed, tmp_path / "b")
+    for private in (first, second):
+        assert (private / "extractors").resolve() == installed / "extractors"
+        assert (private / "loaders").resolve() == installed / "loaders"
+        assert not (private / "run").exists(), "catalogs and the system DB stay private to the run"
