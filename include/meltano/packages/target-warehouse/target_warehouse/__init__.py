@@ -1,0 +1,1 @@
+"""Singer loader keeping every WMS record version exactly once in Oracle, PostgreSQL or DuckDB."""

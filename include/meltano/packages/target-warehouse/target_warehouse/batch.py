@@ -1,0 +1,107 @@
+"""Write one batch atomically: stage it, insert the new versions, record quarantine, seen ids, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from target_warehouse.columns import ColumnSpec
+from target_warehouse.connector import WarehouseConnector
+from target_warehouse.tables import (
+    AUDIT,
+    AUDIT_COUNTS,
+    FULL_SYNC_SEEN,
+    QUARANTINE,
+    add_audit_counts,
+    count_present_versions,
+    ensure_audit_row,
+    insert_new_versions,
+    insert_seen_ids,
+    quarantine_rows,
+)
+
+
+@dataclass(frozen=True)
+class BatchCounts:
+    """What one batch did; ``already_present`` includes in-batch duplicates of one (id, mod_ts)."""
+
+    received: int
+    inserted: int
+    already_present: int
+    quarantined: int
+
+    def as_params(self) -> dict[str, int]:
+        values = (self.received, self.inserted, self.already_present, self.quarantined)
+        return {f"b_add_{name}": value for name, value in zip(AUDIT_COUNTS, values, strict=True)}
+
+
+@dataclass(frozen=True)
+class BatchTarget:
+    """Where a stream's batches go and under which run."""
+
+    stream_name: str
+    table_name: str
+    run_id: str
+    full_sync_id: str | None
+
+
+def write_batch(
+    connector: WarehouseConnector,
+    target: BatchTarget,
+    raw: sa.Table,
+    columns: Sequence[ColumnSpec],
+    values: Sequence[Sequence[Any]],
+    row_count: int,
+    rejected: Sequence[tuple[str, str]],
+    received: int,
+) -> BatchCounts:
+    """Load one batch in ONE transaction; nothing of it is visible unless all of it commits.
+
+    ``values`` holds one sequence per column of ``columns`` with ``row_count`` values each.
+    """
+    dialect = connector.dialect
+    names = [column.name for column in columns]
+    lengths = {str(c.key): getattr(c.type, "length", None) for c in raw.columns}
+    staging = dialect.staging_table(dialect.staging_name(target.table_name), columns, lengths)
+    identity = {"b_run_id": target.run_id, "b_stream_name": target.stream_name}
+    inserted = 0
+    with connector.begin() as conn:
+        now = dialect.timestamp_value(dt.datetime.now(dt.UTC))
+        if row_count:
+            dialect.create_staging(conn, staging)
+            dialect.bulk_load(conn, staging, values)
+            statement = insert_new_versions(raw, staging, names)
+            params: dict[str, Any] = {"b_loaded_at": now, "b_run_id": target.run_id}
+            if dialect.reliable_rowcount:
+                # SQLAlchemy 2 only keeps an INSERT's rowcount when asked to.
+                inserted = conn.execute(statement.execution_options(preserve_rowcount=True), params).rowcount
+            else:
+                present = conn.execute(count_present_versions(raw, staging)).scalar_one()
+                conn.execute(statement, params)
+                inserted = row_count - present
+            if target.full_sync_id:
+                seen = connector.bookkeeping_table(FULL_SYNC_SEEN)
+                conn.execute(
+                    insert_seen_ids(seen, staging),
+                    {"b_sync_id": target.full_sync_id, "b_stream_name": target.stream_name},
+                )
+            dialect.drop_staging(conn, staging)
+        if rejected:
+            quarantine = connector.bookkeeping_table(QUARANTINE)
+            conn.execute(
+                sa.insert(quarantine), quarantine_rows(target.run_id, target.stream_name, now, rejected)
+            )
+        counts = BatchCounts(
+            received=received,
+            inserted=inserted,
+            already_present=received - len(rejected) - inserted,
+            quarantined=len(rejected),
+        )
+        audit = connector.bookkeeping_table(AUDIT)
+        conn.execute(ensure_audit_row(audit), {**identity, "b_now": now})
+        conn.execute(add_audit_counts(audit), {**identity, "b_now": now, **counts.as_params()})
+    return counts

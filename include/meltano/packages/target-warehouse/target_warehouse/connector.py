@@ -1,0 +1,187 @@
+"""Connection, credentials and DDL: the warehouse as the sinks see it.
+
+Credentials come from ``username``/``password`` and are merged into the URL object, never into a
+string that could be logged; ``sqlalchemy_url`` (what the SDK may log) is the masked form.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from singer_sdk.sql import SQLConnector
+
+from target_warehouse.columns import ColumnSpec, Kind
+from target_warehouse.dialects import WarehouseDialect, dialect_for
+from target_warehouse.errors import WarehouseConfigError, explain, masked
+from target_warehouse.tables import bookkeeping_tables
+
+DEFAULT_URL = "duckdb:///warehouse.duckdb"
+
+
+def build_url(config: dict[str, Any]) -> sa.URL:
+    """The SQLAlchemy URL with ``username``/``password`` merged in (settings win over the URL)."""
+    raw = config.get("sqlalchemy_url") or DEFAULT_URL
+    try:
+        url = sa.make_url(raw)
+    except sa.exc.ArgumentError:
+        raise WarehouseConfigError(
+            "sqlalchemy_url is not a SQLAlchemy URL (e.g. duckdb:///path.duckdb, "
+            "postgresql+psycopg://host:5432/db, oracle+oracledb://host:1521/?service_name=SVC)"
+        ) from None
+    if config.get("username"):
+        url = url.set(username=config["username"])
+    if config.get("password"):
+        url = url.set(password=config["password"])
+    return url
+
+
+class WarehouseConnector(SQLConnector):
+    """SQLConnector holding the engine, the dialect class and the table DDL."""
+
+    allow_column_add = True
+    allow_column_alter = True
+    allow_column_rename = False
+    allow_merge_upsert = False
+    allow_overwrite = False
+
+    def __init__(self, config: dict[str, Any] | None = None, sqlalchemy_url: str | None = None) -> None:
+        super().__init__(config=config, sqlalchemy_url=sqlalchemy_url)
+        self._bookkeeping_ready = False
+
+    @functools.cached_property
+    def url(self) -> sa.URL:
+        return build_url(self.config)
+
+    def get_sqlalchemy_url(self, config: dict[str, Any]) -> str:
+        """Masked URL: safe to log. The engine is built from ``self.url``."""
+        return masked(build_url(config))
+
+    def create_engine(self) -> sa.Engine:
+        url = self.url
+        if url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:"):
+            Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, pool_pre_ping=url.get_backend_name() != "duckdb")
+        setup = dialect_for(engine.dialect).session_setup
+        if setup:
+
+            @sa.event.listens_for(engine, "connect")
+            def _session_setup(dbapi_connection: Any, _: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                for statement in setup:
+                    cursor.execute(statement)
+                cursor.close()
+
+        return engine
+
+    @functools.cached_property
+    def dialect(self) -> WarehouseDialect:
+        try:
+            return dialect_for(self._engine.dialect)
+        except ValueError as exc:
+            raise WarehouseConfigError(str(exc)) from None
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
+    def begin(self) -> Any:
+        """A transaction; connection problems become errors naming the setting to fix."""
+        return _Guarded(self)
+
+    # Bookkeeping ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def bookkeeping(self) -> sa.MetaData:
+        return bookkeeping_tables(self.dialect, self.target_schema)
+
+    @property
+    def target_schema(self) -> str:
+        return str(self.config.get("default_target_schema") or "wms_raw")
+
+    def bookkeeping_table(self, name: str) -> sa.Table:
+        physical_schema = self.dialect.identifier(self.target_schema)
+        return self.bookkeeping.tables[f"{physical_schema}.{self.dialect.identifier(name)}"]
+
+    def ensure_ready(self) -> None:
+        """Connect, create the target schema when missing and every etl_* table; once per run."""
+        if self._bookkeeping_ready:
+            return
+        schema = self.dialect.identifier(self.target_schema)
+        with self.begin() as conn:
+            schema_exists = sa.inspect(conn).has_schema(schema)
+        if not schema_exists and self.dialect.uppercase_identifiers:
+            raise WarehouseConfigError(
+                f"default_target_schema: Oracle schema {schema} does not exist; create that user "
+                "or set default_target_schema to an existing schema"
+            )
+        try:
+            if not schema_exists:
+                with self.begin() as conn:
+                    conn.execute(sa.schema.CreateSchema(schema))
+            with self.begin() as conn:
+                self.bookkeeping.create_all(conn, checkfirst=True)
+        except sa.exc.DBAPIError as exc:
+            raise explain(exc, self.url, f"create schema {schema} and the etl_* tables") from None
+        self._bookkeeping_ready = True
+
+    # Raw tables --------------------------------------------------------------------------------
+
+    def existing_text_lengths(self, table: sa.Table) -> dict[str, int | None] | None:
+        """Lengths of the columns of ``table`` as they are in the database (None if it does not exist).
+
+        Keys are the physical names in lower case; non-text columns map to None as well.
+        """
+        with self.begin() as conn:
+            return self.dialect.existing_columns(conn, table)
+
+    def run_ddl(self, statements: list[str]) -> None:
+        """DDL runs outside batch transactions (Oracle commits DDL implicitly anyway)."""
+        with self.begin() as conn:
+            for statement in statements:
+                self.logger.info("Schema change: %s", statement)
+                conn.execute(sa.text(statement))
+
+    def create_table(self, table: sa.Table) -> None:
+        with self.begin() as conn:
+            table.create(conn, checkfirst=True)
+
+    def evolution_ddl(
+        self,
+        table: sa.Table,
+        columns: list[ColumnSpec],
+        existing: dict[str, int | None],
+        wanted: dict[str, int | None],
+    ) -> list[str]:
+        """ADD missing columns and widen text columns that are too short; never drop or narrow."""
+        statements: list[str] = []
+        for column in columns:
+            name = column.name
+            physical = str(self.dialect.identifier(name)).lower()
+            if physical not in existing:
+                statements += self.dialect.add_column_ddl(table, column, wanted.get(name))
+            elif column.kind is Kind.TEXT and self.dialect.bounded_strings:
+                current, needed = existing[physical], wanted.get(name)
+                if current is not None and (needed is None or needed > current):
+                    statements += self.dialect.widen_text_ddl(table, name, needed)
+        return statements
+
+
+class _Guarded:
+    """Context manager: ``engine.begin()`` whose connect errors name the setting to fix."""
+
+    def __init__(self, connector: WarehouseConnector) -> None:
+        self._connector = connector
+        self._context: Any = None
+
+    def __enter__(self) -> sa.Connection:
+        try:
+            self._context = self._connector.engine.begin()
+            return self._context.__enter__()  # type: ignore[no-any-return]
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DatabaseError) as exc:
+            raise explain(exc, self._connector.url, "connect") from None
+
+    def __exit__(self, *exc_info: Any) -> bool | None:
+        return self._context.__exit__(*exc_info)  # type: ignore[no-any-return]

@@ -1,0 +1,27 @@
+"""One class per warehouse; ``dialect_for`` picks it from the SQLAlchemy dialect in use."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Dialect as SADialect
+
+from target_warehouse.dialects.base import WarehouseDialect
+from target_warehouse.dialects.duckdb import DuckDBDialect
+from target_warehouse.dialects.oracle import OracleDialect
+from target_warehouse.dialects.postgres import PostgresDialect
+
+DIALECTS: dict[str, type[WarehouseDialect]] = {
+    cls.backend: cls for cls in (DuckDBDialect, OracleDialect, PostgresDialect)
+}
+
+__all__ = ["DIALECTS", "DuckDBDialect", "OracleDialect", "PostgresDialect", "WarehouseDialect", "dialect_for"]
+
+
+def dialect_for(sa_dialect: SADialect) -> WarehouseDialect:
+    """The warehouse dialect for a SQLAlchemy dialect; unsupported backends are a configuration error."""
+    try:
+        return DIALECTS[sa_dialect.name](sa_dialect)
+    except KeyError:
+        supported = ", ".join(sorted(DIALECTS))
+        raise ValueError(
+            f"sqlalchemy_url: unsupported database {sa_dialect.name!r}; use one of {supported}"
+        ) from None

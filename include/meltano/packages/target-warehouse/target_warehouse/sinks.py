@@ -1,0 +1,231 @@
+"""One sink per stream: convert records to rows, and hand each full batch to ``write_batch``."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from singer_sdk.sql import SQLSink
+from typing_extensions import override
+
+from target_warehouse.arrow_batch import arrow_plan
+from target_warehouse.batch import BatchTarget, write_batch
+from target_warehouse.columns import ColumnSpec, Kind, columns_from_schema
+from target_warehouse.connector import WarehouseConnector
+from target_warehouse.dialects import WarehouseDialect
+from target_warehouse.pending import ArrowStaging, PendingBatch, TextLengths
+from target_warehouse.tables import raw_table
+from target_warehouse.typed import TypedStream, typed_stream
+
+if TYPE_CHECKING:
+    from singer_sdk.target_base import Target
+
+DEFAULT_BATCH_SIZE_ROWS = 10_000
+_EXTRACTED_AT = "_sdc_extracted_at"
+
+
+class WarehouseSink(SQLSink[WarehouseConnector]):
+    """Keeps every (id, mod_ts) version once; see docs/architecture.md "The warehouse tables"."""
+
+    connector_class = WarehouseConnector
+
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: list[str] | None,
+        connector: WarehouseConnector | None = None,
+    ) -> None:
+        self._run = target  # the TargetWarehouse: run id, full sync id and the run's quarantine tally
+        super().__init__(target, stream_name, schema, key_properties, connector)
+
+    # The SDK's per-record validation would stop the run; we quarantine instead (msgspec or
+    # RowBuilder checks every value), so both hooks are switched off. Only time_extracted is taken from the metadata.
+
+    @override
+    def get_validator(self) -> None:
+        return None
+
+    @override
+    def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
+        return record
+
+    @override
+    def _singer_validate_message(self, record: dict[str, Any]) -> None:
+        """Missing keys are quarantined rather than raised here."""
+
+    @property
+    @override
+    def include_sdc_metadata_properties(self) -> bool:
+        return True
+
+    @override
+    def _add_sdc_metadata_to_schema(self) -> None:
+        """The raw tables carry etl_* columns, not the SDK's _sdc_* ones."""
+
+    @override
+    def _add_sdc_metadata_to_record(
+        self, record: dict[str, Any], message: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        record[_EXTRACTED_AT] = message.get("time_extracted")
+
+    @property
+    @override
+    def max_size(self) -> int:
+        return int(self.config.get("batch_size_rows") or DEFAULT_BATCH_SIZE_ROWS)
+
+    # Setup --------------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def columns(self) -> list[ColumnSpec]:
+        properties = self.schema.get("properties") or {}
+        return columns_from_schema(properties, lambda name: self.conform_name(name, "column"))
+
+    @functools.cached_property
+    def batch_target(self) -> BatchTarget:
+        return BatchTarget(
+            stream_name=self.stream_name,
+            table_name=self.table_name,
+            run_id=self._run.run_id,  # type: ignore[attr-defined]
+            full_sync_id=self.config.get("full_sync_id") or None,
+        )
+
+    @functools.cached_property
+    def typed(self) -> TypedStream:
+        """This stream's RECORD message type for the typed reader (reader.py)."""
+        return typed_stream(self.stream_name, self.columns, self.connector.dialect.typed_kinds())
+
+    @override
+    def setup(self) -> None:
+        """Create the schema, the etl_* tables and this stream's table, or evolve it to the schema."""
+        self.connector.ensure_ready()
+        dialect = self.connector.dialect
+        self._pending = PendingBatch(
+            self.columns,
+            dialect.converters(),
+            self.typed,
+            arrow_staging(dialect, self.columns, self.typed),
+            track_lengths=dialect.bounded_strings,
+            byte_check_above=(dialect.max_varchar_bytes or 0) // 4,
+        )
+        self.add_typed = self._pending.add_typed  # the reader calls this once per record
+        declared = {c.name: self._declared_length(c) for c in self.columns}
+        self._lengths = self._evolve(declared)
+
+    def _declared_length(self, column: ColumnSpec) -> int | None:
+        if column.kind is not Kind.TEXT or not self.connector.dialect.bounded_strings:
+            return None
+        return self.connector.dialect.text_length_for(column.max_length, 0, 0)
+
+    def _raw(self, lengths: dict[str, int | None]) -> sa.Table:
+        return raw_table(
+            self.connector.dialect, self.table_name, self.connector.target_schema, self.columns, lengths
+        )
+
+    def _evolve(self, wanted: dict[str, int | None]) -> dict[str, int | None]:
+        """Bring the raw table to ``wanted`` lengths (create, add, widen); return its lengths now."""
+        connector, dialect = self.connector, self.connector.dialect
+        existing = connector.existing_text_lengths(self._raw(wanted))
+        if existing is None:
+            connector.create_table(self._raw(wanted))
+            self.raw = self._raw(wanted)
+            return dict(wanted)
+        statements = connector.evolution_ddl(self._raw(wanted), self.columns, existing, wanted)
+        if statements:
+            connector.run_ddl(statements)
+        current: dict[str, int | None] = {}
+        for column in self.columns:
+            physical = str(dialect.identifier(column.name)).lower()
+            if column.kind is not Kind.TEXT or not dialect.bounded_strings:
+                current[column.name] = None
+            elif physical not in existing:
+                current[column.name] = wanted.get(column.name)
+            else:
+                current[column.name] = _wider(existing[physical], wanted.get(column.name))
+        self.raw = self._raw(current)
+        return current
+
+    # Records and batches ----------------------------------------------------------------------
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        """The SDK's generic path (used with stream maps): metadata arrives inside the record."""
+        self.add_record(record, record.pop(_EXTRACTED_AT, None))
+
+    def add_record(self, record: dict[str, Any], time_extracted: str | None) -> None:
+        """Convert one record value by value into the pending batch, or set it aside for quarantine."""
+        self._pending.add_record(record, time_extracted)
+
+    @override
+    def process_batch(self, context: dict[str, Any]) -> None:
+        """Hand the pending records to the target's writer thread (see writer.py)."""
+        pending = self._pending.detach()
+        self._run.writer.submit(lambda: self._write(pending))  # type: ignore[attr-defined]
+
+    def _write(self, pending: PendingBatch) -> None:
+        """Assemble and commit one batch, then count its quarantined records (may fail the run)."""
+        batch = pending.take()
+        self._widen_for(batch.lengths)
+        counts = write_batch(
+            self.connector,
+            self.batch_target,
+            self.raw,
+            self.columns,
+            batch.columns,
+            batch.row_count,
+            batch.rejected,
+            batch.received,
+        )
+        # SDK tallies are only logged; this one may land in the next batch's log line.
+        self.tally_duplicate_merged(batch.received - batch.row_count - len(batch.rejected))
+        self.logger.info(
+            "Committed batch of %s: %d received, %d inserted, %d already present, %d quarantined",
+            self.stream_name,
+            counts.received,
+            counts.inserted,
+            counts.already_present,
+            counts.quarantined,
+        )
+        self._run.count_quarantined(counts.quarantined)  # type: ignore[attr-defined]
+
+    def _widen_for(self, seen: TextLengths) -> None:
+        """Grow text columns before a batch whose strings would not fit (never truncate)."""
+        dialect = self.connector.dialect
+        if not dialect.bounded_strings or not seen.chars:
+            return
+        wanted = dict(self._lengths)
+        grow = False
+        for column in self.columns:
+            if column.kind is not Kind.TEXT or column.name not in seen.chars:
+                continue
+            current = self._lengths.get(column.name)
+            needed = dialect.text_length_for(
+                column.max_length, seen.chars[column.name], seen.utf8_bytes.get(column.name, 0)
+            )
+            if current is not None and (needed is None or needed > current):
+                wanted[column.name] = needed
+                grow = True
+        if grow:
+            self._lengths = self._evolve(wanted)
+
+
+def arrow_staging(
+    dialect: WarehouseDialect, columns: list[ColumnSpec], typed: TypedStream
+) -> ArrowStaging | None:
+    """Read typed lines with Arrow when the dialect stages Arrow tables and no value needs a finish."""
+    types = dialect.arrow_types()
+    if types is None or any(typed.finishers):
+        return None
+    plan = arrow_plan(columns, types)
+    if plan is None:
+        return None
+    return ArrowStaging(plan, tuple(types[column.kind] for column in columns))
+
+
+def _wider(current: int | None, wanted: int | None) -> int | None:
+    """The wider of two text lengths, where None (unbounded text) is the widest."""
+    if current is None or wanted is None:
+        return None
+    return max(current, wanted)

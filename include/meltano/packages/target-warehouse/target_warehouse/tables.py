@@ -1,0 +1,212 @@
+"""Table definitions and the set-based statements every dialect shares.
+
+Statements are SQLAlchemy Core constructs, so each database gets its own rendering of one shape:
+insert-if-absent is ``INSERT INTO t SELECT ... FROM staging s WHERE NOT EXISTS (...)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from target_warehouse.columns import (
+    HISTORY_KEY,
+    ID_COLUMN,
+    LOADED_AT_COLUMN,
+    RUN_ID_COLUMN,
+    ColumnSpec,
+    Kind,
+    etl_trailer_columns,
+)
+from target_warehouse.dialects.base import WarehouseDialect
+
+AUDIT = "etl_load_audit"
+QUARANTINE = "etl_quarantine"
+FULL_SYNC_SEEN = "etl_full_sync_seen"
+FULL_SYNC_COMPLETE = "etl_full_sync_complete"
+AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present", "records_quarantined")
+_NAME_LENGTH = 128
+# Run and sync ids come from Airflow (dag id + run id + entity + partition): room for the longest.
+_RUN_ID_LENGTH = 512
+
+
+def _column(dialect: WarehouseDialect, spec: ColumnSpec, length: int | None, **kwargs: Any) -> sa.Column[Any]:
+    return sa.Column(
+        dialect.identifier(spec.name), dialect.sa_type(spec.kind, length), key=spec.name, **kwargs
+    )
+
+
+def _table(
+    dialect: WarehouseDialect,
+    metadata: sa.MetaData,
+    name: str,
+    schema: str | None,
+    columns: Sequence[tuple[ColumnSpec, int | None, bool]],
+) -> sa.Table:
+    return sa.Table(
+        dialect.identifier(name),
+        metadata,
+        *[_column(dialect, spec, length, primary_key=key, nullable=not key) for spec, length, key in columns],
+        schema=dialect.identifier(schema) if schema else None,
+    )
+
+
+def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.MetaData:
+    """The four etl_* tables of the contract (docs/architecture.md, "The warehouse tables")."""
+    metadata = sa.MetaData()
+    text, stamp, count = Kind.TEXT, Kind.TIMESTAMP, Kind.INTEGER
+    run = (ColumnSpec("run_id", text), _RUN_ID_LENGTH)
+    stream = (ColumnSpec("stream_name", text), _NAME_LENGTH)
+    sync = (ColumnSpec("sync_id", text), _RUN_ID_LENGTH)
+    _table(
+        dialect,
+        metadata,
+        AUDIT,
+        schema,
+        [
+            (*run, True),
+            (*stream, True),
+            (ColumnSpec("started_at", stamp), None, False),
+            (ColumnSpec("finished_at", stamp), None, False),
+            *[(ColumnSpec(name, count), None, False) for name in AUDIT_COUNTS],
+        ],
+    )
+    _table(
+        dialect,
+        metadata,
+        QUARANTINE,
+        schema,
+        [
+            (*run, False),
+            (*stream, False),
+            (ColumnSpec("quarantined_at", stamp), None, False),
+            (ColumnSpec("reason", text), 4000, False),
+            (ColumnSpec("raw_record", Kind.JSON), None, False),
+        ],
+    )
+    _table(
+        dialect,
+        metadata,
+        FULL_SYNC_SEEN,
+        schema,
+        [
+            (*sync, True),
+            (*stream, True),
+            (ColumnSpec("record_id", count), None, True),
+        ],
+    )
+    _table(
+        dialect,
+        metadata,
+        FULL_SYNC_COMPLETE,
+        schema,
+        [
+            (*sync, True),
+            (*stream, True),
+            (ColumnSpec("window_end", stamp), None, False),
+            (ColumnSpec("completed_at", stamp), None, False),
+        ],
+    )
+    return metadata
+
+
+def raw_table(
+    dialect: WarehouseDialect,
+    name: str,
+    schema: str | None,
+    columns: Sequence[ColumnSpec],
+    lengths: dict[str, int | None],
+) -> sa.Table:
+    """A stream's history table: every column, the etl columns, primary key (id, mod_ts)."""
+    trailer = [(spec, spec.max_length, False) for spec in etl_trailer_columns()]
+    return _table(
+        dialect,
+        sa.MetaData(),
+        name,
+        schema,
+        [
+            *[(spec, lengths.get(spec.name), spec.name in HISTORY_KEY) for spec in columns],
+            *trailer,
+        ],
+    )
+
+
+def insert_new_versions(raw: sa.Table, staging: sa.Table, names: Sequence[str]) -> sa.Insert:
+    """Insert the staged versions whose (id, mod_ts) the raw table does not hold yet.
+
+    Binds: ``b_loaded_at`` and ``b_run_id``.
+    """
+    target, source = raw.alias("t"), staging.alias("s")
+    already_there = sa.exists().where(*[target.c[key] == source.c[key] for key in HISTORY_KEY])
+    select = sa.select(
+        *[source.c[name] for name in names],
+        sa.cast(sa.bindparam("b_loaded_at"), raw.c[LOADED_AT_COLUMN].type),
+        sa.cast(sa.bindparam("b_run_id"), raw.c[RUN_ID_COLUMN].type),
+    ).where(~already_there)
+    return sa.insert(raw).from_select([*names, LOADED_AT_COLUMN, RUN_ID_COLUMN], select)
+
+
+def count_present_versions(raw: sa.Table, staging: sa.Table) -> sa.Select[tuple[int]]:
+    """How many staged versions the raw table already holds (for drivers without a rowcount)."""
+    target, source = raw.alias("t"), staging.alias("s")
+    already_there = sa.exists().where(*[target.c[key] == source.c[key] for key in HISTORY_KEY])
+    return sa.select(sa.func.count()).select_from(source).where(already_there)
+
+
+def insert_seen_ids(seen: sa.Table, staging: sa.Table) -> sa.Insert:
+    """Record the ids a full sync read. Binds: ``b_sync_id``, ``b_stream_name``."""
+    target, source = seen.alias("t"), staging.alias("s")
+    sync_id = sa.cast(sa.bindparam("b_sync_id"), seen.c.sync_id.type)
+    stream = sa.cast(sa.bindparam("b_stream_name"), seen.c.stream_name.type)
+    already_there = sa.exists().where(
+        target.c.sync_id == sync_id, target.c.stream_name == stream, target.c.record_id == source.c[ID_COLUMN]
+    )
+    select = sa.select(sync_id, stream, source.c[ID_COLUMN]).distinct().where(~already_there)
+    return sa.insert(seen).from_select(["sync_id", "stream_name", "record_id"], select)
+
+
+def ensure_audit_row(audit: sa.Table) -> sa.Insert:
+    """Insert a zeroed audit row for (run_id, stream_name) unless it exists. Binds: b_run_id, b_stream_name, b_now."""
+    run_id = sa.cast(sa.bindparam("b_run_id"), audit.c.run_id.type)
+    stream = sa.cast(sa.bindparam("b_stream_name"), audit.c.stream_name.type)
+    now = sa.cast(sa.bindparam("b_now"), audit.c.started_at.type)
+    existing = audit.alias("t")
+    select = sa.select(run_id, stream, now, now, *[sa.literal(0, sa.Integer) for _ in AUDIT_COUNTS]).where(
+        ~sa.exists().where(existing.c.run_id == run_id, existing.c.stream_name == stream)
+    )
+    return sa.insert(audit).from_select(
+        ["run_id", "stream_name", "started_at", "finished_at", *AUDIT_COUNTS], select
+    )
+
+
+def add_audit_counts(audit: sa.Table) -> sa.Update:
+    """Add one batch's counts. Binds: b_run_id, b_stream_name, b_now and b_add_<count>."""
+    return (
+        sa.update(audit)
+        .where(
+            audit.c.run_id == sa.bindparam("b_run_id"), audit.c.stream_name == sa.bindparam("b_stream_name")
+        )
+        .values(
+            finished_at=sa.bindparam("b_now"),
+            **{name: audit.c[name] + sa.bindparam(f"b_add_{name}") for name in AUDIT_COUNTS},
+        )
+    )
+
+
+def quarantine_rows(
+    run_id: str, stream: str, at: dt.datetime | Any, rejected: Sequence[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Parameters for an executemany INSERT into etl_quarantine."""
+    return [
+        {
+            "run_id": run_id,
+            "stream_name": stream,
+            "quarantined_at": at,
+            "reason": reason[:4000],
+            "raw_record": raw,
+        }
+        for reason, raw in rejected
+    ]
