@@ -134,9 +134,11 @@ class SimulatorServer:
     def serve_forever(self) -> None:
         """Start and block until ``stop()`` is called from another thread or a signal handler."""
         self.start()
-        assert self._thread is not None
-        while self._thread.is_alive():
-            self._thread.join(timeout=0.5)
+        # A local reference: stop() clears self._thread from another thread while we wait on it.
+        thread = self._thread
+        assert thread is not None
+        while thread.is_alive():
+            thread.join(timeout=0.5)
 
     def __enter__(self) -> SimulatorServer:
         return self.start()
