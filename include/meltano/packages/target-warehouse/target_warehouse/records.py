@@ -1,9 +1,9 @@
-"""Turn Singer records into database-ready rows, or into a quarantine reason.
+"""The per-value path: turn Singer records into database-ready rows, or into a quarantine reason.
 
 Conversion is strict where a silent change would lose data (a bad timestamp, a number in an
 integer column, a NUL byte PostgreSQL cannot store) and lossless where it is safe (a number in a
-text column becomes its text). Each column gets one converter, picked once per stream, so the hot
-loop is a list of function calls.
+text column becomes its text). Most records never come here: the typed decoder (typed.py) accepts
+them in C; these converters decide for the lines it does not accept, and define what it must match.
 """
 
 from __future__ import annotations
