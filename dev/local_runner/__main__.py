@@ -86,7 +86,10 @@ def _run_stage(
         print(f"           done  {task:<60} {seconds:5.0f} s", flush=True)
 
     run_following(
-        [str(AIRFLOW_BIN), "dags", "test", dag_id, run_after.isoformat()], airflow.env(), output, progress
+        [str(AIRFLOW_BIN), "dags", "test", dag_id, run_after.isoformat()],
+        airflow.dags_test_env(),
+        output,
+        progress,
     )
     result = StageResult(name, dag_id, time.monotonic() - started, task_states(airflow.home, dag_id))
     failed = sorted(task for task, state in result.states.items() if state == "failed")
