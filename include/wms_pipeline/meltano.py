@@ -248,7 +248,11 @@ class MeltanoRunOperator(BashOperator):
                     raise
                 raise AirflowException(f"meltano run for {self.entity} failed:\n{excerpt}") from exc
             output = (self._scratch / "meltano.log").read_text(errors="replace")
-        return {"entity": self.entity, "records_read": records_read(output, self.entity)}
+        return {
+            "entity": self.entity,
+            "records_read": records_read(output, self.entity),
+            "load_run_id": load_run_id(context, self.entity, self.id_partition),
+        }
 
     def get_env(self, context: Any) -> dict[str, str]:
         env: dict[str, str] = super().get_env(context)
@@ -308,8 +312,13 @@ def run_window(context: Mapping[str, Any], default_span: timedelta, *, full_sync
 
 
 def load_run_id(context: Mapping[str, Any], entity: str, partition: IdPartition | None) -> str:
-    """Identifies the load in the warehouse's audit and history columns: DAG, run, entity, partition."""
+    """Identifies one load attempt in the audit and history columns: DAG, run, entity, partition, try.
+
+    The try number keeps a retried or cleared task (or a re-run backfill) from adding its counts to
+    the earlier attempt's audit row.
+    """
     parts = [context["dag"].dag_id, context["run_id"], entity]
     if partition is not None:
         parts.append(f"p{partition.index}")
+    parts.append(f"try{getattr(context.get('ti'), 'try_number', 1)}")
     return "/".join(parts)

@@ -71,9 +71,17 @@ def _specs(kind: str) -> list[CheckSpec]:
     return sync_checks(CheckSettings("wms_raw", "wms", kind, ENTITIES), full_sync=True)
 
 
+PREFIX = f"wms_full_sync/{RUN_ID}/"
 PUSHED = {
-    ("extract_load_order_hdr", "return_value"): {"entity": "order_hdr", "records_read": 3},
-    ("extract_load_allocation", "return_value"): [{"records_read": 2}, {"records_read": 1}],
+    ("extract_load_order_hdr", "return_value"): {
+        "entity": "order_hdr",
+        "records_read": 3,
+        "load_run_id": PREFIX + "order_hdr/try1",
+    },
+    ("extract_load_allocation", "return_value"): [
+        {"records_read": 2, "load_run_id": PREFIX + "allocation/p0/try1"},
+        {"records_read": 1, "load_run_id": PREFIX + "allocation/p1/try1"},
+    ],
     ("plan_order_hdr", "wms_count"): 3,
     ("plan_allocation", "wms_count"): 3,
 }
@@ -108,8 +116,15 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
     prefix = f"wms_full_sync/{RUN_ID}/"
     conn.execute(
         "insert into wms_raw.etl_load_audit values (?, 'order_hdr', now(), 3, 2, 1, 0),"
-        " (?, 'allocation', now(), 3, 3, 0, 0)",
-        [prefix + "order_hdr", prefix + "allocation/p0"],
+        " (?, 'allocation', now(), 2, 2, 0, 0), (?, 'allocation', now(), 1, 1, 0, 0),"
+        # An earlier, failed attempt of the same load: it must not count.
+        " (?, 'order_hdr', now(), 3, 3, 0, 0)",
+        [
+            prefix + "order_hdr/try1",
+            prefix + "allocation/p0/try1",
+            prefix + "allocation/p1/try1",
+            prefix + "order_hdr/try0",
+        ],
     )
     conn.execute(
         "insert into wms_raw.etl_full_sync_seen select ?, s, i from (values ('order_hdr', 1), "
