@@ -189,3 +189,28 @@ def test_entities_skipped_in_a_manual_subset_pass_the_per_entity_checks() -> Non
     for spec in _specs("duckdb"):
         if spec.task_id in {"check_tap_read_matches_audit", "check_full_sync_counts_match_wms"}:
             assert _passes(conn, spec, only_orders), spec.task_id
+
+
+def test_audit_checks_read_only_this_runs_successful_load_attempts() -> None:
+    conn = _warehouse()
+    # The failed first attempt of order_hdr quarantined records and never reconciled; another run's
+    # load did the same. Neither is one of the attempts this run's extract tasks pushed.
+    conn.execute(
+        "update wms_raw.etl_load_audit set records_inserted = 0, records_quarantined = 5"
+        " where run_id like '%/order_hdr/try0'"
+    )
+    conn.execute(
+        "insert into wms_raw.etl_load_audit values"
+        " ('wms_full_sync/manual__other/order_hdr/try1', 'order_hdr', now(), 9, 0, 0, 9)"
+    )
+    for spec in _specs("duckdb"):
+        if spec.task_id in {"check_load_audit_reconciles", "check_quarantine_within_threshold"}:
+            assert _passes(conn, spec, PUSHED), spec.task_id
+
+
+def test_audit_checks_pass_when_no_extract_task_loaded_anything() -> None:
+    conn = _warehouse()
+    for spec in _specs("duckdb"):
+        if spec.task_id in {"check_load_audit_reconciles", "check_quarantine_within_threshold"}:
+            assert "1 = 0" in _render(spec, {})
+            assert _passes(conn, spec, {}), spec.task_id

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 SQL_DIR = Path(__file__).parent / "sql"
+# Defines `this_run_load_ids()` for the checks that read the load audit (see the file).
+THIS_RUN_LOADS_PRELUDE = "_this_run_loads.sql"
 
 TIMESTAMP_LITERAL = {"oracle": "TIMESTAMP", "postgres": "TIMESTAMP WITH TIME ZONE", "duckdb": "TIMESTAMPTZ"}
 
@@ -27,7 +29,10 @@ class CheckSpec:
     params: dict[str, Any] = field(default_factory=dict)
 
     def sql(self) -> str:
-        return (SQL_DIR / self.sql_file).read_text()
+        text = (SQL_DIR / self.sql_file).read_text()
+        if "this_run_load_ids()" in text:
+            text = (SQL_DIR / THIS_RUN_LOADS_PRELUDE).read_text() + text
+        return text
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
--- Every stream of this run reconciles: what the loader received is what it inserted, found already
+-- Every stream loaded by this run reconciles: what the loader received is what it inserted, found already
 -- present, or quarantined. (A quiet window may leave no audit rows; tap_read_matches_audit covers that.)
 select
     case
@@ -8,4 +8,4 @@ select
         then 1 else 0
     end as every_stream_reconciles
 from {{ params.raw_schema }}.etl_load_audit
-where run_id like '{{ (dag.dag_id ~ "/" ~ run_id) | replace("'", "''") }}/%'
+where {{ this_run_load_ids() }}

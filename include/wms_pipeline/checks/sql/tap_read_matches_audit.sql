@@ -17,4 +17,4 @@ select
 {%- endif %}
 {%- endfor %}
 from {{ params.raw_schema }}.etl_load_audit
-where run_id like '{{ (dag.dag_id ~ "/" ~ run_id) | replace("'", "''") }}/%'
+where {{ this_run_load_ids() }}
