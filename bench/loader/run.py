@@ -98,7 +98,7 @@ def _configs(work: Path, info: ServerInfo, run: int) -> dict[str, tuple[list[str
     }
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -107,6 +107,7 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".local" / "bench")
     parser.add_argument("--only", default="", help="substring: run only loaders whose label contains it")
+    parser.add_argument("--json", type=Path, default=None, help="also write every run and the medians here")
     args = parser.parse_args()
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -129,6 +130,8 @@ def main() -> None:
                 config_path.write_text(json.dumps(config))
                 loads.setdefault(label, []).append(_load_average())
                 sample = _timed([*command, "--config", str(config_path)], data)
+                for leftover in work.glob(f"*_{run}.duckdb*"):
+                    leftover.unlink()  # keep the scratch disk small between runs
                 results.setdefault(label, []).append(sample)
                 print(
                     f"{label} run {run + 1}: {sample[0]:.1f} s, {sample[1]:.0f} MB, load {loads[label][-1]:.2f}",
@@ -156,12 +159,39 @@ def main() -> None:
             f"| {label} | {len(samples)} | {wall:.1f} | {args.records / wall:,.0f} | "
             f"{rss:.0f} ({max(s[1] for s in samples):.0f}) | {cpu:.1f} | {walls} | {load} |"
         )
+    ratios = {}
     for ours, ref in (
         ("target-warehouse → DuckDB", "target-duckdb 0.8.0 → DuckDB"),
         ("target-warehouse → PostgreSQL", "target-postgres 0.8.1 → PostgreSQL"),
     ):
         if ours in medians and ref in medians:
+            ratios[f"{ours} / {ref}"] = medians[ours] / medians[ref]
             print(f"{ours} / {ref}: {medians[ours] / medians[ref]:.1f}x")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "records": args.records,
+                    "input_mb": round(data.stat().st_size / 1e6, 1),
+                    "loaders": {
+                        label: {
+                            "runs": [
+                                {"wall_s": s[0], "peak_rss_mb": s[1], "cpu_s": s[2], "load_before": load}
+                                for s, load in zip(samples, loads[label], strict=True)
+                            ],
+                            "wall_s": statistics.median(s[0] for s in samples),
+                            "records_per_s": medians[label],
+                            "peak_rss_mb_median": statistics.median(s[1] for s in samples),
+                            "peak_rss_mb_max": max(s[1] for s in samples),
+                            "cpu_s": statistics.median(s[2] for s in samples),
+                        }
+                        for label, samples in results.items()
+                    },
+                    "ratios": ratios,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":
