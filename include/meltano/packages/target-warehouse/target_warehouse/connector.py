@@ -7,6 +7,7 @@ string that could be logged; ``sqlalchemy_url`` (what the SDK may log) is the ma
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,19 @@ from target_warehouse.errors import WarehouseConfigError, explain, masked
 from target_warehouse.tables import bookkeeping_tables
 
 DEFAULT_URL = "duckdb:///warehouse.duckdb"
+# Attempts at CREATE ... when a parallel load may be creating the same object at the same moment.
+_DDL_ATTEMPTS = 3
+_CONCURRENT_DDL = ("already exists", "duplicate key value violates unique constraint", "ora-00955")
+
+
+def _is_concurrent_ddl(exc: sa.exc.DBAPIError) -> bool:
+    """The error another process gets when it creates the same schema/table in the same instant.
+
+    PostgreSQL: "relation ... already exists" or a unique violation on pg_type/pg_namespace;
+    Oracle: ORA-00955 (name already used); DuckDB takes one writer, so it never races here.
+    """
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return any(marker in text for marker in _CONCURRENT_DDL)
 
 
 def build_url(config: dict[str, Any]) -> sa.URL:
@@ -117,14 +131,26 @@ class WarehouseConnector(SQLConnector):
                 f"default_target_schema: Oracle schema {schema} does not exist; create that user "
                 "or set default_target_schema to an existing schema"
             )
-        try:
-            if not schema_exists:
+        # Parallel loads (the partitions of a full sync) may create the same schema and tables at
+        # the same moment; "IF NOT EXISTS" checks are not atomic (PostgreSQL: "relation ... already
+        # exists"), so a failed attempt is retried: by then the other load has created them.
+        for attempt in range(_DDL_ATTEMPTS):
+            try:
+                if not schema_exists:
+                    with self.begin() as conn:
+                        schema_exists = sa.inspect(conn).has_schema(schema)
+                        if not schema_exists:
+                            conn.execute(sa.schema.CreateSchema(schema))
+                            schema_exists = True
                 with self.begin() as conn:
-                    conn.execute(sa.schema.CreateSchema(schema))
-            with self.begin() as conn:
-                self.bookkeeping.create_all(conn, checkfirst=True)
-        except sa.exc.DBAPIError as exc:
-            raise explain(exc, self.url, f"create schema {schema} and the etl_* tables") from None
+                    self.bookkeeping.create_all(conn, checkfirst=True)
+                break
+            except sa.exc.DBAPIError as exc:
+                if attempt + 1 < _DDL_ATTEMPTS and _is_concurrent_ddl(exc):
+                    schema_exists = False  # check again
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise explain(exc, self.url, f"create schema {schema} and the etl_* tables") from None
         self._bookkeeping_ready = True
 
     # Raw tables --------------------------------------------------------------------------------
@@ -145,8 +171,17 @@ class WarehouseConnector(SQLConnector):
                 conn.execute(sa.text(statement))
 
     def create_table(self, table: sa.Table) -> None:
-        with self.begin() as conn:
-            table.create(conn, checkfirst=True)
+        for attempt in range(_DDL_ATTEMPTS):
+            try:
+                with self.begin() as conn:
+                    table.create(conn, checkfirst=True)
+                return
+            except sa.exc.DBAPIError as exc:
+                # A parallel load of the same stream created it first: checkfirst now sees it.
+                if attempt + 1 < _DDL_ATTEMPTS and _is_concurrent_ddl(exc):
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise
 
     def evolution_ddl(
         self,
