@@ -99,3 +99,40 @@ def test_faults_can_be_added_over_http(api: Api) -> None:
 def test_invalid_rule_is_refused() -> None:
     with pytest.raises(ValueError, match="kind"):
         FaultRule(kind="404")
+
+
+def test_401_fault_answers_the_invalid_credentials_envelope(api: Api) -> None:
+    api.sim.faults.add(FaultRule(kind="401", entity="order_hdr", max_count=1))
+    answer = api.get("order_hdr/")
+    assert answer.status == 401
+    assert answer.json["code"] == "NOT_AUTHENTICATED"
+    assert answer.headers["WWW-Authenticate"].startswith("Basic")
+    assert api.get("order_hdr/").status == 200
+
+
+def _bearer(api: Api) -> str:
+    body = b"grant_type=client_credentials"
+    config = api.sim.config
+    auth = basic(config.oauth_client_id, config.oauth_client_secret)
+    answer = fetch(api.server.token_url, "POST", auth=auth, data=body)
+    assert answer.status == 200, answer.body
+    return "Bearer " + str(answer.json["access_token"])
+
+
+def test_expired_token_fault_expires_issued_tokens_and_a_new_token_works(api: Api) -> None:
+    token = _bearer(api)
+    assert fetch(api.url("facility/"), auth=token).status == 200
+    api.sim.faults.add(FaultRule(kind="expired_token", path_regex="/entity/facility/", max_count=1))
+
+    expired = fetch(api.url("facility/"), auth=token)
+    assert expired.status == 401
+    assert expired.json["message"] == "Invalid or expired bearer token."
+    assert fetch(api.url("facility/"), auth=token).status == 401  # it stays expired
+    assert fetch(api.url("facility/"), auth=_bearer(api)).status == 200
+    assert api.get("facility/").status == 200  # Basic is unaffected
+
+
+def test_query_regex_hits_only_large_pages(api: Api) -> None:
+    api.sim.faults.add(FaultRule(kind="504", query_regex=r"(^|&)page_size=\d{3,}"))
+    assert api.get("facility/", page_size=100).status == 504
+    assert api.get("facility/", page_size=50).status == 200

@@ -59,6 +59,12 @@ class Authenticator:
         with self._lock:
             self._tokens.clear()
 
+    def expire_all(self) -> None:
+        """Expire every token issued so far (they stay known: the 401 says "expired", like IDCS)."""
+        with self._lock:
+            now = self.clock()
+            self._tokens = {token: min(expires, now) for token, expires in self._tokens.items()}
+
     def check(self, authorization: str | None) -> None:
         """Raise a 401 ApiError unless the Authorization header carries valid credentials."""
         if not authorization:

@@ -8,23 +8,42 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = frozenset({"429", "500", "502", "503", "504", "409", "reset", "slow", "truncated", "malformed"})
+KINDS = frozenset(
+    {
+        "401",
+        "429",
+        "500",
+        "502",
+        "503",
+        "504",
+        "409",
+        "reset",
+        "slow",
+        "truncated",
+        "malformed",
+        "expired_token",
+    }
+)
 
 
 @dataclass
 class FaultRule:
     """One fault: which requests it hits and what happens.
 
-    ``kind``: an HTTP status ("429", "500", "502", "503", "504", "409"), "reset" (connection dropped
+    ``kind``: an HTTP status ("401", "429", "500", "502", "503", "504", "409"), "reset" (connection dropped
     without a response), "slow" (normal answer after ``delay_seconds``), "truncated" (body shorter than
-    its Content-Length) or "malformed" (200 with an unparsable JSON body).
-    A request matches when ``path_regex`` (searched in the path) and ``entity`` both match (unset = any).
+    its Content-Length), "malformed" (200 with an unparsable JSON body) or "expired_token" (every bearer
+    token issued so far expires now, then the request is answered normally: a bearer request gets the
+    401 an expired token gets, a Basic request is unaffected).
+    A request matches when ``path_regex`` (searched in the path), ``query_regex`` (searched in the query
+    string, e.g. ``page_size=\\d{4}`` for large pages) and ``entity`` all match (unset = any).
     ``first_n`` limits the rule to the first N matching requests, ``max_count`` to N injected faults;
     ``probability`` draws from a generator seeded by the simulator seed.
     """
 
     kind: str
     path_regex: str | None = None
+    query_regex: str | None = None
     entity: str | None = None
     probability: float = 1.0
     max_count: int | None = None
@@ -40,14 +59,16 @@ class FaultRule:
             raise ValueError(f"FaultRule.kind must be one of {sorted(KINDS)}, got {self.kind!r}")
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError("FaultRule.probability must be between 0 and 1")
-        if self.path_regex is not None:
-            re.compile(self.path_regex)
+        for pattern in (self.path_regex, self.query_regex):
+            if pattern is not None:
+                re.compile(pattern)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultRule:
         allowed = {
             "kind",
             "path_regex",
+            "query_regex",
             "entity",
             "probability",
             "max_count",
@@ -88,10 +109,12 @@ class FaultRegistry:
         with self._lock:
             return list(self._rules)
 
-    def pick(self, path: str, entity: str | None) -> FaultRule | None:
+    def pick(self, path: str, entity: str | None, query: str = "") -> FaultRule | None:
         with self._lock:
             for rule in self._rules:
                 if rule.path_regex is not None and not re.search(rule.path_regex, path):
+                    continue
+                if rule.query_regex is not None and not re.search(rule.query_regex, query):
                     continue
                 if rule.entity is not None and rule.entity != entity:
                     continue

@@ -70,11 +70,13 @@ class Protocol:
         entity = None
         if match and match.group("rest"):
             entity = match.group("rest").strip("/").split("/")[0] or None
-        rule = self.sim.faults.pick(path, entity)
-        if rule is not None and rule.kind != "slow":
-            return self._fault(rule)
-        if rule is not None:
+        rule = self.sim.faults.pick(path, entity, request.query)
+        if rule is not None and rule.kind == "expired_token":
+            self.sim.auth.expire_all()  # then answered like any request: a bearer now gets a real 401
+        elif rule is not None and rule.kind == "slow":
             time.sleep(rule.delay_seconds)
+        elif rule is not None:
+            return self._fault(rule)
         try:
             if path.rstrip("/") == "/oauth2/v1/token":
                 return self._token(request)
@@ -109,6 +111,8 @@ class Protocol:
                 return Response(200, body[: len(body) // 2] + b"<html>", {"Content-Type": "application/json"})
             return Response(200, body, {"Content-Type": "application/json"}, fault=rule.kind)
         status = int(rule.kind)
+        if status == 401:  # credentials revoked or password changed mid-run (reference §10)
+            return error_response(ApiError(401, "Invalid username/password."))
         if status in (502, 503, 504):  # gateways answer with HTML, not the lgfapi envelope
             reason = {502: b"Bad Gateway", 503: b"Service Unavailable", 504: b"Gateway Time-out"}[status]
             return Response(status, _GATEWAY_HTML % (status, status, reason), {"Content-Type": "text/html"})
