@@ -21,6 +21,7 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
+import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
 
@@ -39,7 +40,6 @@ else:
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    import requests
     from backoff.types import Details
     from singer_sdk.helpers.types import Auth, Context, RequestFunc
     from singer_sdk.streams.rest import HTTPRequest, PageContext
@@ -160,7 +160,23 @@ class WMSStream(RESTStream[t.Any]):
                 prepared_request.prepare_url(resized, None)
             return func(prepared_request, context)
 
-        return super().request_decorator(send_with_current_page_size)
+        decorated = super().request_decorator(send_with_current_page_size)
+
+        def name_the_failure(
+            prepared_request: requests.PreparedRequest, context: Context | None
+        ) -> requests.Response:
+            # After the last retry, a transport error (reset, truncated body, timeout) would surface
+            # as a bare requests exception; say which stream and how many attempts it took.
+            try:
+                return decorated(prepared_request, context)
+            except requests.RequestException as exc:
+                msg = (
+                    f"{self.name} ({self.path}): no usable answer after {self.backoff_max_tries()} "
+                    f"attempts: {type(exc).__name__}: {_short_error(exc)}"
+                )
+                raise FatalAPIError(msg) from exc
+
+        return name_the_failure
 
     # -- error policy ------------------------------------------------------------------
 
@@ -328,6 +344,11 @@ def _retry_after_seconds(exception: t.Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (retry_at - datetime.now(UTC)).total_seconds())
+
+
+def _short_error(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else f"{text[:200]}..."
 
 
 def _describe_failure(exception: t.Any) -> str:

@@ -10,7 +10,7 @@ from importlib import resources
 
 import requests
 
-from tap_oracle_wms.auth import PERMISSION_HINT, AuthConfigError, credential_hint
+from tap_oracle_wms.auth import PERMISSION_HINT, AuthConfigError, WMSOAuthAuthenticator, credential_hint
 from tap_oracle_wms.schema import DescribeError, FieldSpec, JSONSchema, json_schema_for, parse_describe
 
 if t.TYPE_CHECKING:
@@ -76,6 +76,7 @@ class SchemaSource:
     def _fetch_describe(self, entity: str) -> t.Any:
         url = f"{self._entity_url(entity)}describe/"
         last_error: Exception | None = None
+        refreshed = False
         for attempt in range(DESCRIBE_ATTEMPTS):
             if attempt:
                 time.sleep(self._retry_wait)
@@ -85,6 +86,16 @@ class SchemaSource:
                 )
             except requests.RequestException as exc:
                 last_error = exc
+                continue
+            if (
+                response.status_code == 401
+                and not refreshed
+                and isinstance(self._auth, WMSOAuthAuthenticator)
+            ):
+                # An OAuth2 token expired or revoked since it was fetched: refresh it once.
+                refreshed = True
+                self._auth.invalidate()
+                last_error = DescribeError("HTTP 401 with a rejected OAuth2 token")
                 continue
             if response.status_code == 401:
                 msg = f"lgfapi rejected the credentials (HTTP 401 on {entity} describe/): "

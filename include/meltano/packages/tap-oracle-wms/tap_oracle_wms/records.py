@@ -73,6 +73,7 @@ def _to_number(value: t.Any) -> t.Any:
 def _to_int(value: t.Any) -> t.Any:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
-    if isinstance(value, Decimal) and value == value.to_integral_value():
+    # Not finite (Infinity, NaN): kept as sent, so the loader quarantines it instead of the tap crashing.
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(value)
     return value

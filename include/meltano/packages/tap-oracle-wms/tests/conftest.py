@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,3 +40,9 @@ def stub_config(stub_wms: StubWMS) -> dict[str, Any]:
 def wms_simulator_config() -> SimulatorConfig:
     """A small data set for the end-to-end tests (the 100k test starts its own simulator)."""
     return SimulatorConfig(records=150, seed=3, start_time=datetime(2026, 1, 5, 6, tzinfo=UTC))
+
+
+# The reliability harness shared with the loader suite and scripts/reliability (dev/reliability).
+RELIABILITY_DIR = Path(__file__).resolve().parents[5] / "dev" / "reliability"
+if str(RELIABILITY_DIR) not in sys.path:
+    sys.path.insert(0, str(RELIABILITY_DIR))
