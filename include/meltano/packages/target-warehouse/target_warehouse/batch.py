@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +51,40 @@ class BatchTarget:
     full_sync_id: str | None
 
 
+# A concurrent load (a backfill beside the scheduled run, full-sync partitions) may commit the same
+# (id, mod_ts) between our NOT EXISTS and our INSERT: the key then rejects ours and the whole batch
+# rolls back. Running it again sees the other load's rows as already present.
+KEY_CONFLICT_ATTEMPTS = 8
+_KEY_CONFLICT_MARKERS = ("duplicate key value violates unique constraint", "ora-00001", "unique constraint")
+
+
+def _is_key_conflict(exc: sa.exc.IntegrityError) -> bool:
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return any(marker in text for marker in _KEY_CONFLICT_MARKERS)
+
+
 def write_batch(
+    connector: WarehouseConnector,
+    target: BatchTarget,
+    raw: sa.Table,
+    columns: Sequence[ColumnSpec],
+    values: Sequence[Sequence[Any]],
+    row_count: int,
+    rejected: Sequence[tuple[str, str]],
+    received: int,
+) -> BatchCounts:
+    """Load one batch atomically, again from the start when a concurrent load won a key race."""
+    for attempt in range(1, KEY_CONFLICT_ATTEMPTS + 1):
+        try:
+            return _write_batch_once(connector, target, raw, columns, values, row_count, rejected, received)
+        except sa.exc.IntegrityError as exc:
+            if attempt == KEY_CONFLICT_ATTEMPTS or not _is_key_conflict(exc):
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)  # noqa: S311 - jitter, not cryptography
+    raise AssertionError("unreachable")
+
+
+def _write_batch_once(
     connector: WarehouseConnector,
     target: BatchTarget,
     raw: sa.Table,

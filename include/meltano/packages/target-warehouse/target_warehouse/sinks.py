@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from target_warehouse.batch import BatchTarget, write_batch
 from target_warehouse.columns import ColumnSpec, Kind, columns_from_schema
 from target_warehouse.connector import WarehouseConnector
 from target_warehouse.dialects import WarehouseDialect
+from target_warehouse.errors import WarehouseConfigError
 from target_warehouse.pending import ArrowStaging, PendingBatch, TextLengths
 from target_warehouse.tables import raw_table
 from target_warehouse.typed import TypedStream, typed_stream
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from singer_sdk.target_base import Target
 
 DEFAULT_BATCH_SIZE_ROWS = 10_000
+# Stream names become (quoted) table names: the SDK conforms other characters to "_", but needs each
+# hyphen-separated part ("schema-table") to start with a letter; refuse the rest with a clear message.
+_STREAM_NAME = re.compile(r"[A-Za-z][^-]*(-[A-Za-z][^-]*)?")
 _EXTRACTED_AT = "_sdc_extracted_at"
 
 
@@ -38,6 +43,11 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
         key_properties: list[str] | None,
         connector: WarehouseConnector | None = None,
     ) -> None:
+        if not _STREAM_NAME.fullmatch(stream_name):
+            raise WarehouseConfigError(
+                f"stream name {stream_name!r} cannot become a table name: use letters, digits and "
+                "underscores, starting with a letter (at most one hyphen, as in 'schema-table')"
+            )
         self._run = target  # the TargetWarehouse: run id, full sync id and the run's quarantine tally
         super().__init__(target, stream_name, schema, key_properties, connector)
 
