@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
@@ -118,18 +119,31 @@ def _deadline_alert(minutes: timedelta) -> DeadlineAlert:
     )
 
 
+def _with_runbook(doc_md: str) -> str:
+    """The DAG's doc followed by the on-call runbook, so the UI's Docs panel is where on-call reads it.
+
+    docs/ ships in the image (see .dockerignore); without it the doc still names the runbook's path.
+    """
+    runbook = Path(__file__).resolve().parents[2] / "docs" / "runbook.md"
+    try:
+        return f"{doc_md.rstrip()}\n\n---\n\n{runbook.read_text()}"
+    except OSError:
+        return doc_md
+
+
 def _selected(entities: tuple[str, ...]) -> list[str]:
     chosen = (get_current_context().get("params") or {}).get("entities") or []
     return [entity for entity in entities if not chosen or entity in chosen]
 
 
-def _check(spec: CheckSpec) -> SQLCheckOperator:
+def _check(spec: CheckSpec, warehouse_args: dict[str, Any]) -> SQLCheckOperator:
     return SQLCheckOperator(
         task_id=spec.task_id,
         conn_id=settings.WAREHOUSE_CONN_ID,
         sql=spec.sql(),
         params=spec.params,
         doc_md=spec.description,
+        **warehouse_args,
     )
 
 
@@ -139,6 +153,9 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
     kind = settings.warehouse_kind()
     # DuckDB takes one writing process at a time: serialise every writer through a one-slot pool.
     writer_pool = settings.DUCKDB_WRITER_POOL if kind == "duckdb" else settings.WMS_API_POOL
+    # Every other task that opens the warehouse (checks, finalize, dbt): on DuckDB, even a reader
+    # cannot open the file while another process writes it, so they take the same pool.
+    warehouse_args: dict[str, Any] = {"pool": settings.DUCKDB_WRITER_POOL} if kind == "duckdb" else {}
     default_args: dict[str, Any] = {
         "owner": OWNER,
         # Local runs and tests set WMS_TASK_RETRIES=0 so that a failure surfaces at once.
@@ -163,7 +180,7 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
         dag_id=config.dag_id,
         dag_display_name=config.display_name,
         description=config.doc_md.strip().splitlines()[0].lstrip("# "),
-        doc_md=config.doc_md,
+        doc_md=_with_runbook(config.doc_md),
         schedule=CronDataIntervalTimetable(config.effective_schedule(), timezone="UTC"),
         start_date=config.start_date,
         catchup=False,
@@ -201,8 +218,8 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
                 extract_load.append(MeltanoRunOperator(**common))
 
         extracts_done = EmptyOperator(task_id="extracts_done", trigger_rule=TriggerRule.NONE_FAILED)
-        load_checks = [_check(spec) for spec in checks if spec.after == "load"]
-        model_checks = [_check(spec) for spec in checks if spec.after == "transform"]
+        load_checks = [_check(spec, warehouse_args) for spec in checks if spec.after == "load"]
+        model_checks = [_check(spec, warehouse_args) for spec in checks if spec.after == "transform"]
         transform = DbtTaskGroup(
             group_id="transform",
             project_config=dbt.project_config(paths),
@@ -211,13 +228,13 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             render_config=dbt.render_config(),
             operator_args={
                 "full_refresh": True if config.full_sync else "{{ params.full_refresh }}",
-                **({"pool": settings.DUCKDB_WRITER_POOL} if kind == "duckdb" else {}),
+                **warehouse_args,
             },
             default_args=default_args,
         )
         chain(extract_load, extracts_done, load_checks)
         if config.full_sync:
-            finalize = _finalize_task(config.entities)
+            finalize = _finalize_task(config.entities, warehouse_args)
             chain(load_checks, finalize, transform, model_checks)
         else:
             chain(load_checks, transform, model_checks, _record_window_task(config.dag_id))
@@ -244,8 +261,8 @@ def _plan_task(entity: str, max_partitions: int, min_ids: int) -> Any:
     return plan()
 
 
-def _finalize_task(entities: tuple[str, ...]) -> Any:
-    @task(task_id="finalize_full_sync")
+def _finalize_task(entities: tuple[str, ...], warehouse_args: dict[str, Any]) -> Any:
+    @task(task_id="finalize_full_sync", **warehouse_args)
     def finalize() -> list[str]:
         """Declare the full sync complete for every selected entity, so dbt may mark deletions.
 

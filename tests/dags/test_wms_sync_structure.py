@@ -91,13 +91,22 @@ def test_load_tasks_declare_their_raw_table_as_an_asset(dag_bag: DagBag, dag_id:
         assert [asset.name for asset in task.outlets] == [f"wms_raw.{entity}"]  # type: ignore[attr-defined]
 
 
-def test_duckdb_writers_are_serialised_through_one_pool(dag_bag: DagBag) -> None:
-    """The suite runs with the default warehouse kind, DuckDB: one writing process at a time."""
-    dag = dag_bag.dags["wms_incremental_sync"]
-    writers = [
-        t for t in dag.tasks if isinstance(t, MeltanoRunOperator) or t.task_id.startswith("transform.")
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_every_task_opening_duckdb_is_serialised_through_one_pool(dag_bag: DagBag, dag_id: str) -> None:
+    """The suite runs with the default warehouse kind, DuckDB: one process opens the file at a time,
+    across both DAGs (a reader cannot open it while another process writes)."""
+    dag = dag_bag.dags[dag_id]
+    opening = [
+        t
+        for t in dag.tasks
+        if isinstance(t, MeltanoRunOperator)
+        or t.task_id.startswith(("transform.", "check_"))
+        or t.task_id == "finalize_full_sync"
     ]
-    assert {task.pool for task in writers} == {DUCKDB_WRITER_POOL}
+    assert len(opening) > len(ENTITIES_ALL)
+    assert {task.task_id: task.pool for task in opening} == dict.fromkeys(
+        [task.task_id for task in opening], DUCKDB_WRITER_POOL
+    )
 
 
 def test_meltano_exit_codes_never_skip_a_task(dag_bag: DagBag) -> None:
