@@ -1,0 +1,194 @@
+"""The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
+
+python -m wms_reliability [--only faults,crash,concurrency,soak] [--kills N] [--intervals N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
+
+from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
+from .crash import crash_and_rerun
+from .fault_matrix import CASES, expected_outcome, run_matrix, table
+from .soak import soak
+
+START = datetime(2026, 1, 5, 6, tzinfo=UTC)
+
+
+def _server(records: int, seed: int) -> SimulatorServer:
+    return SimulatorServer(Simulator(SimulatorConfig(records=records, seed=seed, start_time=START))).start()
+
+
+class Postgres:
+    """Fresh databases on the server of WMS_TEST_POSTGRES_URL (postgresql://user:pw@host:port/db)."""
+
+    def __init__(self, url: str) -> None:
+        self.admin = url.replace("postgresql+psycopg://", "postgresql://")
+        self.count = 0
+
+    def fresh(self, name: str) -> str:
+        self.count += 1
+        database = f"rel_{name}_{os.getpid()}_{self.count}".replace("-", "_").lower()
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'create database "{database}"')
+        return self.admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{database}"
+
+
+def faults(work: Path, postgres: Postgres | None) -> dict[str, Any]:
+    server = _server(300, 11)
+    try:
+        kinds = {"duckdb": lambda name: f"duckdb:///{work / name}.duckdb"}
+        if postgres:
+            kinds["postgresql"] = postgres.fresh
+        result: dict[str, Any] = {}
+        for warehouse, make in kinds.items():
+            cells = run_matrix(server, make)
+            wrong = [
+                c
+                for c in cells
+                if not c.passed
+                or c.outcome.split(":")[0]
+                != expected_outcome(next(k for k in CASES if k.name == c.case), c.mode)
+            ]
+            result[warehouse] = {
+                "cells": len(cells),
+                "faults_injected": sum(c.injected for c in cells),
+                "wrong": [asdict(c) for c in wrong],
+                "table": table(cells),
+            }
+        return result
+    finally:
+        server.stop()
+
+
+def crash(work: Path, kills: int) -> dict[str, Any]:
+    server = _server(300, 9)
+    try:
+        report = crash_and_rerun(server, work, lambda name: f"duckdb:///{work / name}.duckdb", kills, seed=20)
+        return asdict(report)
+    finally:
+        server.stop()
+
+
+def concurrency(work: Path, postgres: Postgres | None, repetitions: int) -> dict[str, Any]:
+    server = _server(200, 21)
+    try:
+        inputs = writer_inputs(server, work)
+        rounds: list[dict[str, Any]] = []
+        if postgres:
+            for number in range(repetitions):
+                url = postgres.fresh("conc")
+                how = "processes" if number % 2 == 0 else "threads"
+                result = (
+                    load_concurrently(work, url, inputs, f"pg{number}")
+                    if how == "processes"
+                    else load_in_threads(url, inputs, f"pg{number}")
+                )
+                rerun_errors = rerun_failed(url, inputs, result, f"pg{number}")
+                rounds.append(
+                    {
+                        "how": how,
+                        "writers": len(inputs),
+                        "failed_writers": len(result.errors),
+                        "errors": sorted({e[-160:] for e in result.errors}),
+                        "rerun_errors": rerun_errors,
+                        "exact_after_rerun": exactness(server, url) == {},
+                    }
+                )
+        url = f"duckdb:///{work / 'concurrent.duckdb'}"
+        duck = load_concurrently(work, url, inputs, "duck")
+        duck_rerun = rerun_failed(url, inputs, duck, "duck")
+        return {
+            "postgresql": rounds,
+            "duckdb": {
+                "writers": len(inputs),
+                "failed_writers": len(duck.errors),
+                "errors": sorted({e[-200:] for e in duck.errors}),
+                "rerun_errors": duck_rerun,
+                "exact_after_rerun": exactness(server, url) == {},
+            },
+        }
+    finally:
+        server.stop()
+
+
+def soak_run(work: Path, intervals: int) -> dict[str, Any]:
+    server = _server(200, 17)
+    try:
+        return asdict(soak(server, f"duckdb:///{work / 'soak.duckdb'}", intervals, fault_probability=0.03))
+    finally:
+        server.stop()
+
+
+def secrets_run() -> dict[str, Any]:
+    """The secret-leak tests including the `meltano run --log-level=debug` one (too slow for the suite)."""
+    tests = Path(__file__).resolve().parents[3] / "include/meltano/packages/tap-oracle-wms/tests"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(tests / "test_reliability_secrets.py"),
+        ],
+        env={**os.environ, "WMS_RELIABILITY_FULL": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {"exit_code": result.returncode, "summary": result.stdout.strip().splitlines()[-1:]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets")
+    parser.add_argument("--kills", type=int, default=12)
+    parser.add_argument("--intervals", type=int, default=50)
+    parser.add_argument("--repetitions", type=int, default=6)
+    parser.add_argument("--out", type=Path, default=Path(".local/reliability"))
+    args = parser.parse_args()
+    postgres_url = os.environ.get("WMS_TEST_POSTGRES_URL")
+    postgres = Postgres(postgres_url) if postgres_url else None
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds")}
+    with tempfile.TemporaryDirectory(prefix="wms-reliability-") as scratch:
+        work = Path(scratch)
+        for part in args.only.split(","):
+            started = time.monotonic()
+            if part == "faults":
+                report[part] = faults(work, postgres)
+            elif part == "crash":
+                report[part] = crash(work, args.kills)
+            elif part == "concurrency":
+                report[part] = concurrency(work, postgres, args.repetitions)
+            elif part == "secrets":
+                report[part] = secrets_run()
+            elif part == "soak":
+                report[part] = soak_run(work, args.intervals)
+            report[f"{part}_seconds"] = round(time.monotonic() - started, 1)
+            (args.out / "report.json").write_text(json.dumps(report, indent=2, default=str))
+            print(f"== {part} ({report[f'{part}_seconds']} s)", flush=True)
+            print(json.dumps(report[part], indent=2, default=str)[:6000], flush=True)
+    report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    (args.out / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
