@@ -2,8 +2,8 @@
 
 PostgreSQL: real concurrent transactions (threads, one connection each). Every writer must succeed or
 fail loudly, the warehouse never holds a wrong or duplicated version, and rerunning the failed writers
-converges to exactly the simulator's versions. (That every writer *succeeds* is the separate, currently
-failing test in test_reliability_found_bugs.py.)
+converges to exactly the simulator's versions. (That every writer *succeeds* despite key races is
+proven deterministically in test_reliability_regressions.py.)
 DuckDB: a single-writer file lock. In Airflow the 1-slot pool `wms_duckdb_writer` serialises every
 writer; at the loader level a concurrent writer must fail with a message naming the lock, and a
 rerun converges. Longer runs (more repetitions, separate processes): scripts/reliability.
