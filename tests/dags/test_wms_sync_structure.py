@@ -112,3 +112,19 @@ def test_every_task_opening_duckdb_is_serialised_through_one_pool(dag_bag: DagBa
 def test_meltano_exit_codes_never_skip_a_task(dag_bag: DagBag) -> None:
     for task in _extracts(dag_bag.dags["wms_incremental_sync"]).values():
         assert task.skip_on_exit_code == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_check_params_cannot_be_replaced_by_a_manual_runs_conf(dag_bag: DagBag, dag_id: str) -> None:
+    """A run's conf overrides params of the same name, so the checks' own params must not share names
+    with the DAG's run parameters (the UI form sends every one of those, e.g. `entities: []`)."""
+    dag = dag_bag.dags[dag_id]
+    run_params = set(dag.params.keys())
+    checks = [task for task in dag.tasks if task.task_id.startswith("check_")]
+    assert checks
+    for task in checks:
+        own = set(task.params.keys()) - run_params
+        assert "checked_entities" in own, task.task_id
+        assert {
+            key for key in task.params if key in run_params and task.params[key] != dag.params[key]
+        } == set()

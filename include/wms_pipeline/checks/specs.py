@@ -53,7 +53,9 @@ def sync_checks(cfg: CheckSettings, *, full_sync: bool) -> list[CheckSpec]:
     params: dict[str, Any] = {
         "raw_schema": cfg.raw_schema,
         "marts_schema": cfg.marts_schema,
-        "entities": list(cfg.entities),
+        # Not "entities": task params share one namespace with the DAG's params, and a manual run's
+        # conf (the UI form sends `entities: []` for "all") would replace the list the checks walk.
+        "checked_entities": list(cfg.entities),
         "quarantine_threshold": cfg.quarantine_threshold,
         "freshness_hours": cfg.freshness_hours,
         "timestamp_literal": TIMESTAMP_LITERAL[cfg.warehouse_kind],

@@ -2,7 +2,7 @@
     extract-load attempts, from the XCom each extract task pushed (one per mapped partition). Failed
     attempts push nothing, so a retry never counts twice. -#}
 {%- set this_run = namespace(loads=[]) %}
-{%- for entity in params.entities %}
+{%- for entity in params.checked_entities %}
 {%- set pushed = ti.xcom_pull(task_ids='extract_load_' ~ entity) %}
 {%- if pushed is not none %}
 {%- set this_run.loads = this_run.loads + ([pushed] if pushed is mapping else (pushed | list)) %}

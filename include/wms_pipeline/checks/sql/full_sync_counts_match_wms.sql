@@ -2,7 +2,7 @@
 -- planned), within a tolerance for records created or deleted while the sync ran. Entities not
 -- selected for this run (a manual subset) pass.
 select
-{%- for entity in params.entities %}
+{%- for entity in params.checked_entities %}
 {%- set wms_count = ti.xcom_pull(task_ids='plan_' ~ entity, key='wms_count') %}
 {%- if wms_count is none %}
     1 as {{ entity }}_ok{{ "," if not loop.last }}

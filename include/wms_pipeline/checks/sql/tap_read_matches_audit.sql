@@ -3,7 +3,7 @@
 -- attempts (a retried task has a new load run id, so earlier attempts never count twice).
 -- Entities skipped in this run (a manual entity subset) pass.
 select
-{%- for entity in params.entities %}
+{%- for entity in params.checked_entities %}
 {%- set pushed = ti.xcom_pull(task_ids='extract_load_' ~ entity) %}
 {%- if pushed is none %}
     1 as {{ entity }}_ok{{ "," if not loop.last }}
