@@ -4,6 +4,9 @@ Simulated Oracle WMS -> tap-oracle-wms -> target-warehouse -> warehouse (DuckDB 
 PostgreSQL database) -> dbt via Cosmos -> SQL checks. It runs the weekly full sync, advances the simulated
 WMS clock by one interval (orders are created, change status, get cancelled or deleted), runs the
 two-hourly incremental sync over that interval, and prints what happened.
+
+With --ui the same two runs go through a real local Airflow (api-server, scheduler, dag-processor,
+triggerer) whose web UI stays up, showing the runs and their task logs, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import secrets
 import shutil
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from local_runner import dbt_docs, ui
 from local_runner.airflow_home import AIRFLOW_BIN, REPO_ROOT, LocalAirflow
 from local_runner.progress import run_following, split_task_logs
 from local_runner.simulator import SimulatorProcess
@@ -126,9 +131,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--start-time",
         default="2026-01-05T06:00:00+00:00",
-        help="the simulated WMS clock at start (an incremental interval boundary, UTC)",
+        help="the simulated WMS clock at start (an incremental interval boundary, UTC); "
+        "with --ui it is always two hours before the last two-hour boundary",
+    )
+    parser.add_argument(
+        "--ui",
+        action="store_true",
+        help="run through a local Airflow with its web UI (scheduler, api-server, dag-processor, "
+        "triggerer) and keep it running until Ctrl-C",
+    )
+    parser.add_argument("--port", type=int, default=8080, help="--ui: the UI's port (another if busy)")
+    parser.add_argument(
+        "--metadata-db",
+        default=None,
+        help="--ui: Airflow's metadata DB as a SQLAlchemy URL (postgresql+psycopg2://user:pass@host/db, "
+        "an empty database); default: SQLite under .local/airflow-ui",
     )
     args = parser.parse_args(argv)
+    if args.ui:
+        return _main_ui(args)
 
     started = time.monotonic()
     state = REPO_ROOT / ".local"
@@ -147,13 +168,14 @@ def main(argv: list[str] | None = None) -> int:
         password=secrets.token_urlsafe(12),
     )
     stages: list[StageResult] = []
+    stack = ExitStack()
     try:
         airflow = LocalAirflow(
             home=state / "airflow",
             warehouse_conn=conn,
             wms_conn=simulator.connection(),
             warehouse_kind=kind,
-            extra_env={"WMS_TASK_RETRIES": "0"},
+            extra_env={"WMS_TASK_RETRIES": "0", **ui.local_alert_connections(stack)},
         )
         _say("preparing Airflow (metadata DB; pools from airflow_settings.yaml)")
         stage_start = time.monotonic()
@@ -166,9 +188,72 @@ def main(argv: list[str] | None = None) -> int:
             _run_stage(airflow, "incremental sync", "wms_incremental_sync", start + INTERVAL, run_dir)
         )
         _summarise(reader, simulator, stages, changes, prepare_seconds, time.monotonic() - started, conn)
+        _generate_docs(conn, run_dir)
         return 0
     finally:
+        stack.close()
         simulator.stop()
+
+
+def _generate_docs(conn: dict[str, object], run_dir: Path) -> None:
+    _say("generating the dbt docs site (lineage graph, column docs)")
+    try:
+        index = dbt_docs.generate(conn, log_file=run_dir / "dbt-docs-generate.log")
+    except RuntimeError as error:  # the data is loaded and checked; the docs are a convenience
+        print(f"WARNING: {error}", file=sys.stderr)
+        return
+    print(f"dbt docs:  {index.parent} (serve: scripts/dbt-docs, then http://127.0.0.1:8081/)")
+
+
+def _main_ui(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    state = REPO_ROOT / ".local"
+    run_dir = state / "local-run"
+    home = state / "airflow-ui"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)  # fresh runs for a fresh warehouse
+    run_dir.mkdir(parents=True)
+    conn, kind, reader = _warehouse(args.warehouse, state)
+    ui.raise_on_sigterm()
+    with ui.ui_session(
+        home=home,
+        run_dir=run_dir,
+        records=args.records,
+        seed=args.seed,
+        warehouse_conn=conn,
+        warehouse_kind=kind,
+        port=args.port,
+        say=_say,
+        metadata_db_url=args.metadata_db,
+    ) as session:
+        prepare_seconds = time.monotonic() - started
+        try:
+            runs, changes = ui.run_stages(session, _say)
+        except KeyboardInterrupt:
+            _say("interrupted: stopping")
+            return 130
+        except ui.RunFailedError as error:
+            print(f"\n{error}", file=sys.stderr)
+            return 1
+        stages = [
+            StageResult(name, run.dag_id, run.seconds, run.states)
+            for name, run in zip(("weekly full sync", "incremental sync"), runs, strict=True)
+        ]
+        _summarise(
+            reader, session.simulator, stages, changes, prepare_seconds, time.monotonic() - started, conn
+        )
+        _generate_docs(conn, run_dir)
+        print(
+            f"\nAirflow UI: {session.url}/  login: {ui.UI_USER} / password: {session.password()}"
+            f"\n  (a generated local credential, in {home}/simple_auth_manager_passwords.json.generated)"
+            f"\n  Both DAGs are unpaused; the incremental one keeps running every two hours."
+            f"\n  Runbook: Dags -> a DAG -> Docs. Service logs: {session.services.log_dir}"
+            "\nCtrl-C stops Airflow, the simulator and the alert receivers.",
+            flush=True,
+        )
+        ui.wait_for_interrupt(session)
+        _say("stopping")
+    return 0
 
 
 def _summarise(

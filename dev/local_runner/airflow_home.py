@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from local_runner.settings_import import ImportedSettings, import_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
@@ -28,6 +28,7 @@ class LocalAirflow:
     # SQLAlchemy URL of the metadata database; None = SQLite in the home (enough for `dags test`;
     # a scheduler with LocalExecutor needs a server database such as PostgreSQL).
     metadata_db_url: str | None = None
+    imported: ImportedSettings | None = field(default=None, init=False)
 
     def env(self) -> dict[str, str]:
         env = {
@@ -64,18 +65,17 @@ class LocalAirflow:
         return result
 
     def prepare(self) -> None:
-        """Create the metadata DB once, then import pools and variables from airflow_settings.yaml."""
+        """Create the metadata DB once, then import airflow_settings.yaml (pools, variables, and the
+        placeholder connections this home does not override with an AIRFLOW_CONN_* variable)."""
         self.home.mkdir(parents=True, exist_ok=True)
         if self.metadata_db_url or not (self.home / "airflow.db").exists():
             self.airflow("db", "migrate")
-        settings = yaml.safe_load((REPO_ROOT / "airflow_settings.yaml").read_text())["airflow"]
-        pools = {
-            pool["pool_name"]: {"slots": pool["pool_slot"], "description": pool.get("pool_description", "")}
-            for pool in settings.get("pools") or []
-        }
-        pools_file = self.home / "pools.json"
-        pools_file.write_text(json.dumps(pools))
-        self.airflow("pools", "import", str(pools_file))
+        self.imported = import_settings(self.airflow, self.home, skip_connections=self.env_connections())
+
+    def env_connections(self) -> set[str]:
+        """Connection ids given as AIRFLOW_CONN_<ID> environment variables (they win at run time)."""
+        prefix = "AIRFLOW_CONN_"
+        return {name[len(prefix) :].lower() for name in self.env() if name.startswith(prefix)}
 
     def dags_test_env(self) -> dict[str, str]:
         """The environment of `airflow dags test`: without the DAG-level deadline alert.

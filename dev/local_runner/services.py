@@ -1,4 +1,5 @@
-"""A real Airflow deployment on this machine: api-server, scheduler (LocalExecutor) and dag-processor.
+"""A real Airflow deployment on this machine: api-server, scheduler (LocalExecutor), dag-processor
+and triggerer (it runs the DAGs' deadline-alert callbacks).
 
 Used by tests that need what `airflow dags test` does not exercise (scheduling, backfills, pools
 across processes) and by `scripts/local-run --ui`. Every service runs in its own process group, so
@@ -30,7 +31,7 @@ from typing import IO, Any, Self
 from local_runner.airflow_home import AIRFLOW_BIN, LocalAirflow
 
 HOST = "127.0.0.1"
-SERVICES = ("api-server", "scheduler", "dag-processor")
+SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 LOG_TAIL_LINES = 40
 
 
@@ -50,6 +51,9 @@ def service_env(*, api_port: int, parallelism: int = 4) -> dict[str, str]:
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        # Workers call the api-server before a task starts; on a busy shared machine the default 5 s
+        # timeout (five tries in ~31 s) failed tasks before they ran ("httpx.ReadTimeout").
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
         # Parse once at start and rarely after: the DAG files do not change during a run, and each
         # parse renders the Cosmos task group (seconds of CPU on a shared machine).
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
@@ -75,7 +79,7 @@ class _Service:
 
 @dataclass
 class AirflowServices:
-    """The three long-running Airflow processes of one LocalAirflow home."""
+    """The long-running Airflow processes of one LocalAirflow home."""
 
     airflow: LocalAirflow
     log_dir: Path
@@ -113,14 +117,14 @@ class AirflowServices:
         return answer
 
     def wait_healthy(self, timeout: float = 240.0) -> None:
-        """Until the metadata DB, the scheduler and the dag-processor report healthy."""
+        """Until the metadata DB, the scheduler, the dag-processor and the triggerer report healthy."""
 
         def healthy() -> bool:
             try:
                 answer = self.health()
             except OSError:
                 return False
-            components = ("metadatabase", "scheduler", "dag_processor")
+            components = ("metadatabase", "scheduler", "dag_processor", "triggerer")
             return all((answer.get(part) or {}).get("status") == "healthy" for part in components)
 
         self.wait_until(healthy, timeout, "the Airflow services to report healthy")
