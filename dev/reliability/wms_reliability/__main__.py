@@ -129,7 +129,7 @@ def concurrency(work: Path, postgres: Postgres | None, repetitions: int) -> dict
 def soak_run(work: Path, intervals: int) -> dict[str, Any]:
     server = _server(200, 17)
     try:
-        return asdict(soak(server, f"duckdb:///{work / 'soak.duckdb'}", intervals, fault_probability=0.03))
+        return asdict(soak(server, f"duckdb:///{work / 'soak.duckdb'}", intervals, fault_probability=0.06))
     finally:
         server.stop()
 

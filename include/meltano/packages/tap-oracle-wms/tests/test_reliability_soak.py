@@ -2,8 +2,9 @@
 deletes, with transient faults on a few percent of requests, then a full sync.
 
 History must equal every version the API showed, the current state (newest version per id, minus the
-ids the full sync did not see) must equal the simulator's live records, and deleted ids are marked.
-The 50-interval run: scripts/reliability.
+ids the full sync did not see) must equal the simulator's live records, and deleted ids are marked -
+both by the documented rule in SQL and in the dbt staging models analysts read. The 50-interval run:
+scripts/reliability.
 """
 
 from __future__ import annotations
@@ -36,3 +37,5 @@ def test_soak_of_incremental_intervals_with_faults_then_full_sync_loses_nothing(
     assert report.changed > 0, "the WMS really changed records"
     assert report.deleted > 0, "the WMS really deleted records"
     assert report.deleted_marked == report.deleted or report.deleted_marked > 0
+    assert report.dbt_current_checked == report.current_checked, "dbt's current state was compared"
+    assert report.dbt_deleted_marked == report.deleted_marked
