@@ -72,14 +72,14 @@ def paths(environ: dict[str, str] | None = None) -> Paths:
     env = os.environ if environ is None else environ
     venvs = Path(env.get("WMS_VENVS_DIR", PROJECT_ROOT / ".venvs"))
     state = Path(env.get("WMS_STATE_DIR", PROJECT_ROOT / ".local"))
-    target = Path(env.get("DBT_TARGET_PATH", state / "dbt" / "target"))
     return Paths(
         venvs=venvs,
         state=state,
         meltano_project=PROJECT_ROOT / "include" / "meltano",
         meltano_sys_dir=Path(env.get("MELTANO_SYS_DIR_ROOT", state / "meltano")),
         dbt_project=PROJECT_ROOT / "include" / "dbt" / "wms",
-        dbt_manifest=Path(env.get("WMS_DBT_MANIFEST_PATH", target / "manifest.json")),
+        # Its own directory, never a dbt run's target path (see scripts/lib/common.sh).
+        dbt_manifest=Path(env.get("WMS_DBT_MANIFEST_PATH", state / "dbt" / "manifest" / "manifest.json")),
     )
 
 

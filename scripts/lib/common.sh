@@ -7,10 +7,12 @@ export WMS_ROOT
 export WMS_VENVS_DIR="${WMS_VENVS_DIR:-$WMS_ROOT/.venvs}"
 export WMS_STATE_DIR="${WMS_STATE_DIR:-$WMS_ROOT/.local}"
 export MELTANO_SYS_DIR_ROOT="${MELTANO_SYS_DIR_ROOT:-$WMS_STATE_DIR/meltano}"
-export DBT_TARGET_PATH="${DBT_TARGET_PATH:-$WMS_STATE_DIR/dbt/target}"
 export DBT_LOG_PATH="${DBT_LOG_PATH:-$WMS_STATE_DIR/dbt/logs}"
 export DBT_PACKAGES_INSTALL_PATH="${DBT_PACKAGES_INSTALL_PATH:-$WMS_STATE_DIR/dbt/dbt_packages}"
-export WMS_DBT_MANIFEST_PATH="${WMS_DBT_MANIFEST_PATH:-$DBT_TARGET_PATH/manifest.json}"
+# The manifest Cosmos renders the DAGs from lives in a directory of its own, never in a target path
+# that dbt runs write to: every running dbt rewrites target/manifest.json, and a DAG parsed meanwhile
+# (each task parses it) would read half a file. So DBT_TARGET_PATH is not exported here either.
+export WMS_DBT_MANIFEST_PATH="${WMS_DBT_MANIFEST_PATH:-$WMS_STATE_DIR/dbt/manifest/manifest.json}"
 # Quiet, offline-friendly tools.
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false MELTANO_CLI_DISABLE_VERSION_CHECK=true
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false DO_NOT_TRACK=1
