@@ -209,8 +209,10 @@ class SimulatorHost:
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Results are committed: paths inside them (logs, error texts) are made relative to the repo."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    text = json.dumps(data, indent=2, sort_keys=False).replace(f"{ROOT}/", "")
+    path.write_text(text + "\n")
 
 
 def background(target: Any) -> threading.Thread:
