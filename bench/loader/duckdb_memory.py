@@ -5,7 +5,7 @@
 For each setting, into a fresh DuckDB file: (1) load the Singer file; (2) write to the same file from
 another process, as dbt does (a copy of the raw table in another schema); (3) load the same file
 again, so every record is already present (the insert-if-absent join reads the whole key range).
-The loader runs in-process with DuckDBDialect.session_setup patched; nothing in the loader changes.
+The loader runs with DuckDBDialect.session_setup patched ("none": no memory_limit at all).
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ RUNNER = """
 import sys
 from target_warehouse.dialects.duckdb import DuckDBDialect
 limit = sys.argv.pop(1)
-if limit != "none":
-    DuckDBDialect.session_setup = ("SET threads = 1", f"SET memory_limit = '{limit}'")
+DuckDBDialect.session_setup = ("SET threads = 1",) + (() if limit == "none" else (f"SET memory_limit = '{limit}'",))
 from target_warehouse.target import TargetWarehouse
 TargetWarehouse.cli()
 """
@@ -65,7 +64,8 @@ def _load(limit: str, config: Path, data: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=200_000)
-    parser.add_argument("--limits", default="none,1GB,512MB,256MB,64MB")
+    parser.add_argument("--limits", default="none,512MB,256MB,128MB,64MB")
+    parser.add_argument("--batch-size-rows", type=int, default=50_000)
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".local" / "bench")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -78,7 +78,9 @@ def main() -> None:
         for limit in args.limits.split(","):
             db = Path(tmp) / f"{limit}.duckdb"
             config = Path(tmp) / f"{limit}.json"
-            config.write_text(json.dumps({"sqlalchemy_url": f"duckdb:///{db}", "batch_size_rows": 50_000}))
+            config.write_text(
+                json.dumps({"sqlalchemy_url": f"duckdb:///{db}", "batch_size_rows": args.batch_size_rows})
+            )
             first = _load(limit, config, data)
             subprocess.run(
                 [
@@ -95,7 +97,12 @@ def main() -> None:
             print(limit, json.dumps(results[limit]), flush=True)
             db.unlink(missing_ok=True)
     if args.json:
-        args.json.write_text(json.dumps({"records": args.records, "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {"records": args.records, "batch_size_rows": args.batch_size_rows, "results": results},
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

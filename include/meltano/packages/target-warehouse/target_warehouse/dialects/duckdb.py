@@ -41,9 +41,11 @@ class DuckDBDialect(WarehouseDialect):
     max_identifier_length: ClassVar[int] = 255
     reliable_rowcount: ClassVar[bool] = False
     # One DuckDB thread: the loader's reading thread needs the other core (measured faster on two
-    # cores). No tight memory_limit: with 64 MB, the merge's commit failed ("could not allocate
-    # block") as soon as another process (dbt, the DAG) had written to the file.
-    session_setup: ClassVar[tuple[str, ...]] = ("SET threads = 1",)
+    # cores). The memory cap keeps the loader's peak flat as the table grows: without it DuckDB's
+    # cache grew ~65 MB per million rows loaded (650-714 MB at 3M). 64MB was too tight (the commit
+    # failed after another process had written to the file); 128MB loads and reloads 3M rows.
+    # Measured with bench/loader/duckdb_memory.py; figures in BENCHMARKS.md.
+    session_setup: ClassVar[tuple[str, ...]] = ("SET threads = 1", "SET memory_limit = '128MB'")
 
     def sa_type(self, kind: Kind, length: int | None) -> sa.types.TypeEngine[Any]:
         if kind is Kind.DECIMAL:
