@@ -2,8 +2,8 @@
 
     .venvs/airflow/bin/python -m bench.suite.report      # (scripts/bench does it after every run)
 
-Full-scale results (bench/results/full.json) are shown when present; quick-mode results
-(bench/results/quick.json) otherwise, marked as such. Every figure comes with the load average it
+Each section shows its full-scale result (bench/results/full.json) when there is one, its quick-mode
+result (bench/results/quick.json) otherwise, marked as such. Every figure comes with the load average it
 was measured under.
 """
 
@@ -51,6 +51,22 @@ def _loads(runs: list[dict[str, Any]], key: str = "load_before") -> str:
     return ", ".join(_fmt(r.get(key), 2) for r in runs if r.get(key) is not None)
 
 
+def _merged_results() -> dict[str, Any]:
+    """Per section, the full-scale result when there is one, else the quick one (tagged "mode")."""
+    sections: dict[str, Any] = {}
+    for mode in ("quick", "full"):
+        path = RESULTS / f"{mode}.json"
+        if path.exists():
+            for name, entry in json.loads(path.read_text()).get("sections", {}).items():
+                if mode == "quick" or entry.get("ok"):
+                    sections[name] = {**entry, "mode": mode}
+    return {"sections": sections}
+
+
+def _suffix(data: dict[str, Any], name: str) -> str:
+    return "_quick" if data["sections"].get(name, {}).get("mode") == "quick" else ""
+
+
 def _section(data: dict[str, Any], name: str) -> dict[str, Any] | None:
     entry = data.get("sections", {}).get(name)
     if not entry or not entry.get("ok"):
@@ -58,7 +74,7 @@ def _section(data: dict[str, Any], name: str) -> dict[str, Any] | None:
     return dict(entry["result"])
 
 
-def _charts(data: dict[str, Any], suffix: str) -> list[str]:
+def _charts(data: dict[str, Any]) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,7 +99,7 @@ def _charts(data: dict[str, Any], suffix: str) -> list[str]:
             axis.set_xlabel("records/s (median)")
             axis.invert_yaxis()
         fig.tight_layout()
-        name = f"el_throughput{suffix}.png"
+        name = f"el_throughput{_suffix(data, 'el')}.png"
         fig.savefig(IMAGES / name, dpi=100)
         plt.close(fig)
         made.append(name)
@@ -99,7 +115,7 @@ def _charts(data: dict[str, Any], suffix: str) -> list[str]:
         twin.set_ylabel("target-warehouse peak RSS MB")
         axis.set_title("Extract-load into DuckDB: cost vs volume")
         fig.tight_layout()
-        name = f"el_growth{suffix}.png"
+        name = f"el_growth{_suffix(data, 'el')}.png"
         fig.savefig(IMAGES / name, dpi=100)
         plt.close(fig)
         made.append(name)
@@ -116,7 +132,7 @@ def _charts(data: dict[str, Any], suffix: str) -> list[str]:
         axis.set_xlabel("rows/s from a Singer file (median)")
         axis.set_title(f"Loader alone, {loader['records']:,} allocation records")
         fig.tight_layout()
-        name = f"loader{suffix}.png"
+        name = f"loader{_suffix(data, 'loader')}.png"
         fig.savefig(IMAGES / name, dpi=100)
         plt.close(fig)
         made.append(name)
@@ -149,12 +165,9 @@ def _slope(points: list[tuple[int, float, float]]) -> tuple[float, float] | None
 
 
 def render() -> Path:
-    full = RESULTS / "full.json"
-    quick = RESULTS / "quick.json"
-    path = full if full.exists() else quick
-    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"sections": {}}
-    mode = "full" if path == full else "quick"
-    charts = _charts(data, "" if mode == "full" else "_quick")
+    data = _merged_results()
+    quick_sections = [name for name, entry in data["sections"].items() if entry.get("mode") == "quick"]
+    charts = _charts(data)
     lines: list[str] = []
     add = lines.append
     add("# Benchmarks")
@@ -182,19 +195,20 @@ def render() -> Path:
     )
     add("never runs it. Results: `bench/results/full.json` (full scale) and `bench/results/quick.json`.")
     add("")
-    if mode == "quick":
+    if quick_sections:
         add(
-            "> **These are quick-mode figures** (`scripts/bench --quick`: small volumes, one run each) taken on a"
+            f"> **Quick-mode figures** in the sections {', '.join(f'`{name}`' for name in quick_sections)} "
+            "(`scripts/bench --quick`: small"
         )
         add(
-            "> busy shared machine. They show the harness works and where the time goes; they are not the goals'"
+            "> volumes, one run each): they show the harness works and where the time goes, not the goals' scale."
         )
-        add("> scale. The full-scale run (`scripts/bench`) has not been taken yet.")
+        add("> Those sections have no full-scale run (`scripts/bench`) yet; the others are full scale.")
         add("")
     sections = data.get("sections", {})
     for name, entry in sections.items():
         add(
-            f"- `{name}`: `{entry.get('command')}` at {entry.get('started_at')}, {entry.get('seconds')} s; "
+            f"- `{name}` ({entry.get('mode', 'full')}): `{entry.get('command')}` at {entry.get('started_at')}, {entry.get('seconds')} s; "
             f"before: `{entry.get('machine_before', {}).get('uptime', '')}`"
             + ("" if entry.get("ok") else f" — **harness error**: {entry.get('error')}")
         )
