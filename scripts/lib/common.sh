@@ -30,7 +30,9 @@ find_python() {
     [[ -n "$candidate" ]] || continue
     if command -v "$candidate" >/dev/null 2>&1 &&
        "$candidate" -c 'import sys; raise SystemExit(sys.version_info < (3, 11))' 2>/dev/null; then
-      command -v "$candidate"; return 0
+      # The interpreter itself, not a launcher (pyenv shim): uv recreates an environment whose
+      # interpreter is not the path it was asked for, which broke every process using it.
+      "$candidate" -c 'import sys; print(sys.executable)'; return 0
     fi
   done
   die "Python 3.11 or newer is required (set WMS_PYTHON to its path)."
