@@ -172,7 +172,8 @@ def scenario(postgres_server: PostgresHandle, tmp_path_factory: pytest.TempPathF
     info = postgres_server.info
     reader = WarehouseReader("postgres", info.url(warehouse_db, driver="postgresql"))
     metadata = Metadata(postgres_server.url(meta_db, driver="postgresql+psycopg2"))
-    config = SimulatorConfig(records=60, seed=23, start_time=START, username="wms_api", password=PASSWORD)
+    # 200 records, seed 29: order changes fall in each of the three intervals (2, 1 and 3 of them).
+    config = SimulatorConfig(records=200, seed=29, start_time=START, username="wms_api", password=PASSWORD)
     with SimulatorServer(Simulator(config), host="127.0.0.1", port=0) as simulator:
         airflow = LocalAirflow(
             home=base / "airflow",
