@@ -10,44 +10,28 @@ from bench.suite.common import ROOT, WORK, say
 
 
 def section(args: Any) -> dict[str, Any]:
-    out = WORK / "loader.json"
-    out.unlink(missing_ok=True)
-    command = [
-        str(ROOT / "scripts" / "bench-loader"),
-        "--records",
-        str(args.loader_records),
-        "--repeat",
-        str(args.repeat),
-        "--reference-repeat",
-        str(args.reference_repeat),
-        "--json",
-        str(out),
-    ]
-    say("loader: " + " ".join(command[1:]))
-    subprocess.run(command, check=True)
-    result: dict[str, Any] = json.loads(out.read_text())
-    result["command"] = "scripts/bench-loader " + " ".join(command[1:-2])
-    result["volume"] = _larger_volume(3 * args.loader_records)
+    result = _bench_loader(
+        "loader",
+        [
+            *("--records", str(args.loader_records)),
+            *("--repeat", str(args.repeat)),
+            *("--reference-repeat", str(args.reference_repeat)),
+        ],
+    )
+    # Ours alone at three times the volume, once: is peak memory flat and the rate linear as tables grow?
+    result["volume"] = _bench_loader(
+        "loader-volume",
+        ["--records", str(3 * args.loader_records), "--repeat", "1", "--only", "target-warehouse"],
+    )
     return result
 
 
-def _larger_volume(records: int) -> dict[str, Any]:
-    """Ours alone at a larger volume, once: is peak memory flat and the rate linear as tables grow?"""
-    out = WORK / "loader-volume.json"
+def _bench_loader(name: str, options: list[str]) -> dict[str, Any]:
+    """Run scripts/bench-loader with these options; its JSON result plus the command that made it."""
+    out = WORK / f"{name}.json"
     out.unlink(missing_ok=True)
-    command = [
-        str(ROOT / "scripts" / "bench-loader"),
-        "--records",
-        str(records),
-        "--repeat",
-        "1",
-        "--only",
-        "target-warehouse",
-        "--json",
-        str(out),
-    ]
-    say("loader volume: " + " ".join(command[1:]))
-    subprocess.run(command, check=True)
+    say(f"{name}: " + " ".join(options))
+    subprocess.run([str(ROOT / "scripts" / "bench-loader"), *options, "--json", str(out)], check=True)
     result: dict[str, Any] = json.loads(out.read_text())
-    result["command"] = "scripts/bench-loader " + " ".join(command[1:-2])
+    result["command"] = "scripts/bench-loader " + " ".join(options)
     return result
