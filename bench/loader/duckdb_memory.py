@@ -65,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--limits", default="none,512MB,256MB,128MB,64MB")
-    parser.add_argument("--batch-size-rows", type=int, default=50_000)
+    parser.add_argument("--batch-size-rows", type=int, default=25_000)
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".local" / "bench")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()

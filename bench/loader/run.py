@@ -81,7 +81,7 @@ def _configs(work: Path, info: ServerInfo, run: int) -> dict[str, tuple[list[str
     return {
         "target-warehouse → DuckDB": (
             [str(VENVS / "meltano/bin/target-warehouse")],
-            {"sqlalchemy_url": f"duckdb:///{work / f'ours_{run}.duckdb'}", "batch_size_rows": 50_000},
+            {"sqlalchemy_url": f"duckdb:///{work / f'ours_{run}.duckdb'}"},
         ),
         "target-duckdb 0.8.0 → DuckDB": (
             [str(VENVS / "bench-target-duckdb/bin/target-duckdb")],
@@ -89,7 +89,7 @@ def _configs(work: Path, info: ServerInfo, run: int) -> dict[str, tuple[list[str
         ),
         "target-warehouse → PostgreSQL": (
             [str(VENVS / "meltano/bin/target-warehouse")],
-            {"sqlalchemy_url": info.url(f"ours_{run}"), "batch_size_rows": 50_000},
+            {"sqlalchemy_url": info.url(f"ours_{run}")},
         ),
         "target-postgres 0.8.1 → PostgreSQL": (
             [str(VENVS / "bench-target-postgres/bin/target-postgres")],

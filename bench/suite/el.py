@@ -77,7 +77,6 @@ def loader_env(loader: str, kind: str, work: Path, run: str, pg_url: str | None)
         return {
             "TARGET_WAREHOUSE_SQLALCHEMY_URL": url,
             "TARGET_WAREHOUSE_RUN_ID": run,
-            "TARGET_WAREHOUSE_BATCH_SIZE_ROWS": "50000",
         }
     if loader == "target-duckdb":
         return {

@@ -94,7 +94,6 @@ def partitioned(sim: SimulatorHost, pg: Any, work: Path, pool: int, page_size: i
                 {
                     "sqlalchemy_url": pg.url(database),
                     "run_id": f"sync/{name}",
-                    "batch_size_rows": 50000,
                 }
             )
         )
