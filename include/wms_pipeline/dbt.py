@@ -40,12 +40,16 @@ def profile_config(kind: str) -> ProfileConfig:
 
 
 def project_config(paths: settings.Paths) -> ProjectConfig:
-    return ProjectConfig(
+    config = ProjectConfig(
         dbt_project_path=paths.dbt_project,
-        manifest_path=paths.dbt_manifest,
         # No packages (no hub is reachable); never run `dbt deps` per task.
         install_dbt_deps=False,
     )
+    # The manifest as a local Path, not the ObjectStoragePath that ProjectConfig(manifest_path=...)
+    # makes of it: reading through that starts Airflow's hook-lineage collector, which loads every
+    # plugin (Cosmos' own imports FastAPI) in each DAG parse and each task: 0.3 s of a 0.7 s parse.
+    config.manifest_path = paths.dbt_manifest
+    return config
 
 
 def execution_config(paths: settings.Paths) -> ExecutionConfig:
