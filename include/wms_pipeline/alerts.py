@@ -1,4 +1,4 @@
-"""Failure alerts: the providers' Slack webhook and SMTP notifiers, with one message that carries what
+"""Failure alerts: Slack webhook and SMTP notifiers, with one message that carries what
 on-call needs (DAG, task, run, interval, try, log link, the first lines of the error) and no secret.
 
 A channel whose connection (or recipient list) is not configured is skipped with a warning, so a
@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import BaseHook
 
 from include.wms_pipeline import settings
+from include.wms_pipeline.slack import SlackWebhookMessage
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def _connection_configured(conn_id: str) -> bool:
     return _connection_or_none(conn_id) is not None
 
 
-class SlackFailureNotifier(SlackWebhookNotifier):
+class SlackFailureNotifier(SlackWebhookMessage):
     """Slack webhook alert for a failed task."""
 
     def __init__(self, slack_webhook_conn_id: str = settings.SLACK_CONN_ID) -> None:
@@ -139,7 +139,7 @@ class SlackFailureNotifier(SlackWebhookNotifier):
             log.warning("Slack alert skipped: connection %r is not configured", self.slack_webhook_conn_id)
             return
         self.text = slack_text(summarise_failure(context, _known_secrets()))
-        super().notify(context)  # type: ignore[no-untyped-call]
+        super().notify(context)
 
 
 class EmailFailureNotifier(SmtpNotifier):

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
-from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names mypy cannot see
     DAG,
@@ -39,6 +38,7 @@ from include.wms_pipeline import assets, dbt, full_sync, settings
 from include.wms_pipeline.alerts import failure_notifiers
 from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, sync_checks
 from include.wms_pipeline.meltano import MeltanoRunOperator, last_window_variable, run_window
+from include.wms_pipeline.slack import SlackWebhookMessage
 
 OWNER = "wms-data-platform"
 TAGS = frozenset({"wms", "oracle-wms", "meltano", "dbt", "full-sync", "incremental"})
@@ -114,7 +114,7 @@ def _deadline_alert(minutes: timedelta) -> DeadlineAlert:
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=minutes,
         callback=AsyncCallback(
-            SlackWebhookNotifier, kwargs={"slack_webhook_conn_id": settings.SLACK_CONN_ID, "text": text}
+            SlackWebhookMessage, kwargs={"slack_webhook_conn_id": settings.SLACK_CONN_ID, "text": text}
         ),
     )
 

@@ -73,6 +73,8 @@ def test_incremental_records_its_window_last_and_has_a_deadline(dag_bag: DagBag)
     assert dag.get_task("record_window_end").upstream_task_ids == MODEL_CHECKS
     deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
     assert [alert.interval for alert in deadlines] == [timedelta(minutes=90)]
+    # The triggerer imports the callback by this path and awaits it (tests/include/test_slack.py).
+    assert [alert.callback.path for alert in deadlines] == ["include.wms_pipeline.slack.SlackWebhookMessage"]
     assert dag.params["full_refresh"] is False
     assert dag.params["entities"] == []
 
