@@ -4,9 +4,10 @@
     scripts/bench --quick         # small volumes, 1 repeat: checks the harness, not the goals
     scripts/bench --only el,sync  # some sections; the others keep their last results in the JSON
 
-Sections: loader (target-warehouse alone from a Singer file), el (meltano run, 2 shapes, 4 loaders,
-scaling), sync (latency model, 8 concurrent vs the original client), dag (incremental DAG end to end,
-dbt stage through Cosmos vs plain dbt build, in-process/watcher), parse (DAG file parse times).
+Sections: loader (target-warehouse alone from a Singer file), el (meltano run, 2 shapes, 4 loaders),
+growth (ours at the other --scaling volumes), sync (latency model, 8 concurrent vs the original
+client), dag (incremental DAG end to end, dbt stage through Cosmos vs plain dbt build, in-process and
+watcher modes), parse (DAG file parse times).
 A benchmark never fails the command because a goal is missed: it exits 0 unless the harness breaks.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from bench.suite import common
 
-SECTIONS = ("loader", "el", "sync", "dag", "parse")
+SECTIONS = ("loader", "el", "growth", "sync", "dag", "parse")
 RESULTS = common.ROOT / "bench" / "results"
 
 
@@ -48,6 +49,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sync-orders", type=int, default=None, help="orders in the latency-model sync")
     parser.add_argument("--latency-scale", type=float, default=None, help="simulated sleep multiplier")
     parser.add_argument("--dag-changes", type=int, default=10_000, help="changed records for the DAG run")
+    parser.add_argument(
+        "--dag-modes",
+        default="subprocess,dbt_runner,watcher,watcher_subprocess",
+        help="Cosmos execution modes for the DAG run (subprocess is the product's)",
+    )
     parser.add_argument("--no-report", action="store_true", help="do not regenerate BENCHMARKS.md")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -62,6 +68,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.latency_scale = args.latency_scale or (0.1 if quick else 0.5)
     if quick:
         args.dag_changes = min(args.dag_changes, 2_000)
+    args.dag_modes = [m for m in args.dag_modes.split(",") if m]
+    bad_modes = set(args.dag_modes) - {"subprocess", "dbt_runner", "watcher", "watcher_subprocess"}
+    if bad_modes:
+        parser.error(f"unknown --dag-modes: {', '.join(sorted(bad_modes))}")
     args.sections = [s for s in args.only.split(",") if s]
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
@@ -93,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                 "machine_before": common.machine(),
             }
             try:
-                entry["result"] = _run(name, args, pg)
+                entry["result"] = _run(
+                    name, args, pg, previous.get("sections", {}).get(name, {}).get("result")
+                )
                 entry["ok"] = True
             except Exception as error:  # a benchmark reports, never fails the build
                 traceback.print_exc()
@@ -115,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run(name: str, args: argparse.Namespace, pg: Any) -> dict[str, Any]:
+def _run(name: str, args: argparse.Namespace, pg: Any, previous: dict[str, Any] | None) -> dict[str, Any]:
     if name == "loader":
         from bench.suite import loader
 
@@ -124,6 +136,10 @@ def _run(name: str, args: argparse.Namespace, pg: Any) -> dict[str, Any]:
         from bench.suite import el
 
         return el.section(args, pg)
+    if name == "growth":
+        from bench.suite import el
+
+        return el.growth(args)
     if name == "sync":
         from bench.suite import sync
 
@@ -131,7 +147,7 @@ def _run(name: str, args: argparse.Namespace, pg: Any) -> dict[str, Any]:
     if name == "dag":
         from bench.suite import dag
 
-        return dag.section(args)
+        return dag.section(args, previous)
     from bench.suite import parse
 
     return parse.section(args)
