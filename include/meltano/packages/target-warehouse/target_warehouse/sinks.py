@@ -25,10 +25,19 @@ if TYPE_CHECKING:
 
 # 25,000 rows: ~56k rows/s into DuckDB with a flat ~450 MB peak at 3M rows; 50,000 crossed 500 MB.
 DEFAULT_BATCH_SIZE_ROWS = 25_000
+# Rows x columns per batch: a wide stream gets fewer rows, so a batch's memory does not grow with the
+# stream's width. order_hdr (131 fields) in 25,000-row batches ran DuckDB out of its 128MB on the
+# second batch; 15,000 loaded, and this budget gives it 7,400 (allocation keeps its 25,000).
+DEFAULT_BATCH_SIZE_VALUES = 1_000_000
 # Stream names become (quoted) table names: the SDK conforms other characters to "_", but needs each
 # hyphen-separated part ("schema-table") to start with a letter; refuse the rest with a clear message.
 _STREAM_NAME = re.compile(r"[A-Za-z][^-]*(-[A-Za-z][^-]*)?")
 _EXTRACTED_AT = "_sdc_extracted_at"
+
+
+def batch_rows(*, rows: int, values: int, columns: int) -> int:
+    """Rows per batch: ``rows``, fewer when rows x columns would pass ``values``; at least one."""
+    return max(1, min(rows, values // max(columns, 1)))
 
 
 class WarehouseSink(SQLSink[WarehouseConnector]):
@@ -85,7 +94,11 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
     @property
     @override
     def max_size(self) -> int:
-        return int(self.config.get("batch_size_rows") or DEFAULT_BATCH_SIZE_ROWS)
+        return batch_rows(
+            rows=int(self.config.get("batch_size_rows") or DEFAULT_BATCH_SIZE_ROWS),
+            values=int(self.config.get("batch_size_values") or DEFAULT_BATCH_SIZE_VALUES),
+            columns=len(self.columns),
+        )
 
     # Setup --------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing_extensions import override
 from target_warehouse.connector import DEFAULT_URL
 from target_warehouse.errors import QuarantineThresholdExceeded
 from target_warehouse.reader import TypedHandler, TypedSingerReader
-from target_warehouse.sinks import DEFAULT_BATCH_SIZE_ROWS, WarehouseSink
+from target_warehouse.sinks import DEFAULT_BATCH_SIZE_ROWS, DEFAULT_BATCH_SIZE_VALUES, WarehouseSink
 from target_warehouse.writer import BatchWriter
 
 
@@ -67,6 +67,12 @@ class TargetWarehouse(SQLTarget):
             th.IntegerType,
             default=DEFAULT_BATCH_SIZE_ROWS,
             description="Records per committed batch.",
+        ),
+        th.Property(
+            "batch_size_values",
+            th.IntegerType,
+            default=DEFAULT_BATCH_SIZE_VALUES,
+            description="At most this many values (rows x columns) per batch: wide streams get fewer rows.",
         ),
     ).to_dict()
 
