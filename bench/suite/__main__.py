@@ -1,6 +1,6 @@
 """`scripts/bench`: every benchmark of issue 8 in one run; JSON results, charts and BENCHMARKS.md.
 
-    scripts/bench                 # full scale (1M records, 3 repeats; estimated 2-3 h, not yet timed)
+    scripts/bench                 # full scale (1M records, 3 repeats; about 4-5 h on 2 cores)
     scripts/bench --quick         # small volumes, 1 repeat: checks the harness, not the goals
     scripts/bench --only el,sync  # some sections; the others keep their last results in the JSON
 
@@ -41,6 +41,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--el-records", type=int, default=None, help="records per extract-load (default 1,000,000)"
     )
     parser.add_argument(
+        "--el-entities", default="allocation,order_hdr", help="record shapes for the el section"
+    )
+    parser.add_argument(
+        "--el-loaders",
+        default="target-warehouse:duckdb,target-duckdb:duckdb,target-warehouse:postgres,target-postgres:postgres",
+        help="loader:database pairs for the el section (the others keep their last figures)",
+    )
+    parser.add_argument(
         "--scaling", default=None, help="volumes for the growth row (default 100000,1000000,5000000)"
     )
     parser.add_argument(
@@ -72,6 +80,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     bad_modes = set(args.dag_modes) - {"subprocess", "dbt_runner", "watcher", "watcher_subprocess"}
     if bad_modes:
         parser.error(f"unknown --dag-modes: {', '.join(sorted(bad_modes))}")
+    args.el_entities = [e for e in args.el_entities.split(",") if e]
+    args.el_loaders = [key for key in args.el_loaders.split(",") if key]
+    from bench.suite.el import ENTITIES, LOADER_KEYS
+
+    bad_el = (set(args.el_entities) - set(ENTITIES)) | (set(args.el_loaders) - set(LOADER_KEYS))
+    if bad_el:
+        parser.error(f"unknown --el-entities/--el-loaders: {', '.join(sorted(bad_el))}")
     args.sections = [s for s in args.only.split(",") if s]
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
@@ -112,6 +127,17 @@ def main(argv: list[str] | None = None) -> int:
                 entry["ok"] = False
                 entry["error"] = f"{type(error).__name__}: {error}"
             entry["seconds"] = round(time.monotonic() - started, 1)
+            earlier = previous.get("sections", {}).get(name)
+            if name == "el" and earlier and _partial_el(args):
+                entry["keeps_figures_from"] = [
+                    {
+                        "command": earlier.get("command"),
+                        "started_at": earlier.get("started_at"),
+                        "seconds": earlier.get("seconds"),
+                        "uptime": earlier.get("machine_before", {}).get("uptime", ""),
+                    },
+                    *earlier.get("keeps_figures_from", []),
+                ]
             entry["machine_after"] = common.machine()
             results["sections"][name] = entry
             results["mode"] = mode
@@ -127,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _partial_el(args: argparse.Namespace) -> bool:
+    from bench.suite.el import ENTITIES, LOADER_KEYS
+
+    return set(args.el_entities) != set(ENTITIES) or set(args.el_loaders) != set(LOADER_KEYS)
+
+
 def _run(name: str, args: argparse.Namespace, pg: Any, previous: dict[str, Any] | None) -> dict[str, Any]:
     if name == "loader":
         from bench.suite import loader
@@ -135,7 +167,7 @@ def _run(name: str, args: argparse.Namespace, pg: Any, previous: dict[str, Any] 
     if name == "el":
         from bench.suite import el
 
-        return el.section(args, pg)
+        return el.section(args, pg, previous)
     if name == "growth":
         from bench.suite import el
 

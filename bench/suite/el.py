@@ -14,6 +14,7 @@ import math
 import os
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ LOADERS = {
     "target-warehouse → PostgreSQL": ("target-warehouse", "postgres"),
     "target-postgres 0.8.1 → PostgreSQL": ("target-postgres", "postgres"),
 }
+# `--el-loaders` names: the loader and the database, as in the labels above.
+LOADER_KEYS = {f"{loader}:{kind}": label for label, (loader, kind) in LOADERS.items()}
+ENTITIES = ("allocation", "order_hdr")
 _RECORD_COUNT = re.compile(r'METRIC: (\{.*"record_count".*\})')
 
 
@@ -107,8 +111,10 @@ def run_el(
     reference_repeat: int,
     pg: Any,
     work: Path,
+    with_breakdown: bool = True,
 ) -> dict[str, Any]:
-    """One entity at one volume: a simulator sized for it, each loader `repeat` times."""
+    """One entity at one volume: a simulator sized for it, each loader `repeat` times (after the
+    simulator-alone and tap-alone rates, unless `with_breakdown` is false)."""
     orders = volume if entity == "order_hdr" else math.ceil(volume / ALLOCATIONS_PER_ORDER)
     work.mkdir(parents=True, exist_ok=True)
     project, system = meltano_project(work)
@@ -119,7 +125,8 @@ def run_el(
     results: dict[str, Any] = {"entity": entity, "volume_requested": volume, "orders": orders, "loaders": {}}
     try:
         results["simulator_build_s"] = sim.counters().get("build_seconds")
-        results["breakdown"] = breakdown(sim, entity, work)
+        if with_breakdown:
+            results["breakdown"] = breakdown(sim, entity, work)
         for label in loaders:
             loader, kind = LOADERS[label]
             runs = repeat if loader == "target-warehouse" else reference_repeat
@@ -159,6 +166,7 @@ def run_el(
             wall = median([s["wall_s"] for s in ok])
             records = int(median([s["extra"]["records"] for s in ok])) if ok else 0
             results["loaders"][label] = {
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "runs": samples,
                 "records": records,
                 "wall_s": wall,
@@ -263,23 +271,42 @@ def meltano_overhead(work: Path, repeat: int) -> dict[str, Any]:
     return {"runs": samples, "wall_s": median(ok)}
 
 
-def section(args: Any, pg: Any) -> dict[str, Any]:
-    """Meltano's fixed cost, then both record shapes through every loader at `--el-records`."""
+def section(args: Any, pg: Any, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Meltano's fixed cost, then both record shapes through every loader at `--el-records`.
+
+    `--el-entities`/`--el-loaders` rerun a part: the other shapes and loaders keep their figures from
+    `previous` when it was measured at the same volume (each loader's entry says when it ran)."""
     work = WORK / "el"
     shutil.rmtree(work, ignore_errors=True)
     out: dict[str, Any] = {"overhead": meltano_overhead(work / "overhead", args.repeat), "throughput": []}
-    for entity in ("allocation", "order_hdr"):
-        out["throughput"].append(
-            run_el(
-                entity=entity,
-                volume=args.el_records,
-                loaders=list(LOADERS),
-                repeat=args.repeat,
-                reference_repeat=args.reference_repeat,
-                pg=pg,
-                work=work / f"{entity}_{args.el_records}",
-            )
+    kept = {
+        entry["entity"]: entry
+        for entry in (previous or {}).get("throughput", [])
+        if entry.get("volume_requested") == args.el_records
+    }
+    for entity in ENTITIES:
+        if entity not in args.el_entities:
+            if entity in kept:
+                out["throughput"].append(kept[entity])
+            continue
+        fresh = run_el(
+            entity=entity,
+            volume=args.el_records,
+            loaders=[LOADER_KEYS[key] for key in args.el_loaders],
+            repeat=args.repeat,
+            reference_repeat=args.reference_repeat,
+            pg=pg,
+            work=work / f"{entity}_{args.el_records}",
         )
+        earlier = kept.get(entity, {}).get("loaders", {})
+        if earlier and kept[entity].get("breakdown"):
+            fresh["earlier_breakdown"] = kept[entity]["breakdown"]
+        fresh["loaders"] = {
+            label: fresh["loaders"].get(label) or earlier[label]
+            for label in LOADERS
+            if label in fresh["loaders"] or label in earlier
+        }
+        out["throughput"].append(fresh)
     return out
 
 
@@ -301,6 +328,7 @@ def growth(args: Any) -> dict[str, Any]:
                 reference_repeat=0,
                 pg=None,
                 work=work / f"allocation_{volume}",
+                with_breakdown=False,  # the tap alone at 5M would add half an hour
             )
         )
     return out
