@@ -340,7 +340,8 @@ def _summary(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
                 if not label.startswith("target-warehouse") or entry.get("tree_peak_mb") is None:
                     continue
                 ok_runs = [r for r in entry["runs"] if r["returncode"] == 0]
-                parts = ok_runs[-1]["peak_process_mb"] if ok_runs else {}
+                highest = max(ok_runs, key=lambda run: run["peak_tree_mb"], default=None)
+                parts = highest["peak_process_mb"] if highest else {}
                 tree = entry["tree_peak_mb"]
                 add(
                     f"| peak memory of one extract-load task, {block['entity']} {label} "

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_SIZE_ROWS = 25_000
 # Rows x columns per batch: a wide stream gets fewer rows, so a batch's memory does not grow with the
 # stream's width. order_hdr (131 fields) in 25,000-row batches ran DuckDB out of its 128MB on the
-# second batch; 15,000 loaded, and this budget gives it 7,400 (allocation keeps its 25,000).
+# second batch; 15,000 loaded, and this budget gives it 7,575 (allocation keeps its 25,000).
 DEFAULT_BATCH_SIZE_VALUES = 1_000_000
 # Stream names become (quoted) table names: the SDK conforms other characters to "_", but needs each
 # hyphen-separated part ("schema-table") to start with a letter; refuse the rest with a clear message.
@@ -91,9 +91,10 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
     ) -> None:
         record[_EXTRACTED_AT] = message.get("time_extracted")
 
-    @property
+    @functools.cached_property
     @override
     def max_size(self) -> int:
+        """Fixed for the sink's life (a new SCHEMA makes a new sink); the SDK reads it per record."""
         return batch_rows(
             rows=int(self.config.get("batch_size_rows") or DEFAULT_BATCH_SIZE_ROWS),
             values=int(self.config.get("batch_size_values") or DEFAULT_BATCH_SIZE_VALUES),

@@ -9,7 +9,7 @@ from warehouse_testing import query, run_target
 
 from target_warehouse.sinks import DEFAULT_BATCH_SIZE_ROWS, DEFAULT_BATCH_SIZE_VALUES, batch_rows
 
-# order_hdr's width (reference §: 131 fields); the text values are as long as the simulator's.
+# order_hdr's width: 131 fields with id and mod_ts (tap_oracle_wms/schemas/order_hdr.json).
 FIELDS = [f"field_{n:03d}" for n in range(129)]
 RECORDS = 60_000  # more than two batches of the row default: the second one ran DuckDB out of memory
 
