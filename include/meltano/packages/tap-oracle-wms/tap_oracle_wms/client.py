@@ -21,13 +21,19 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
+import msgspec
 import requests
+from singer_sdk import singerlib as singer
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
 from tap_oracle_wms.auth import PERMISSION_HINT, WMSOAuthAuthenticator, credential_hint
 from tap_oracle_wms.pagination import NextPageLinkPaginator, resize_page_url
 from tap_oracle_wms.progress import ProgressReporter
+from tap_oracle_wms.readahead import read_ahead
 from tap_oracle_wms.records import RecordFlattener
 from tap_oracle_wms.schema import kind_of_value, property_schema
 from tap_oracle_wms.window import ExtractionWindow
@@ -48,7 +54,10 @@ if t.TYPE_CHECKING:
 
 MIN_PAGE_SIZE = 10
 MAX_BACKOFF_SECONDS = 300.0
+READ_AHEAD_CHUNK = 250
 RETRIABLE_CLIENT_STATUSES = {HTTPStatus.CONFLICT, HTTPStatus.TOO_MANY_REQUESTS}
+# Decimals stay exact; msgspec reads a page several times faster than the standard library.
+_PAGE_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 
 class PayloadCache:
@@ -78,6 +87,8 @@ class WMSStream(RESTStream[t.Any]):
     replication_key = "mod_ts"
     # Records come ordered by id, not mod_ts: the SDK keeps a max-mod_ts bookmark instead.
     is_sorted = False
+    # RecordFlattener types every value by the schema; the SDK's per-value pass would redo it.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, tap: TapOracleWMS) -> None:
         self._wms_tap = tap
@@ -87,6 +98,9 @@ class WMSStream(RESTStream[t.Any]):
         self._payloads = PayloadCache()
         self._flattener = RecordFlattener(self.schema)
         self._announced: dict[str, dict[str, t.Any]] = {}
+        # The effective schema's property names; computed at the first record (the catalog is in by then).
+        self._known_properties: frozenset[str] | None = None
+        self._selects_every_property: bool | None = None
         self._token_refreshed_after_401 = False
         self._progress: ProgressReporter | None = None
 
@@ -201,8 +215,8 @@ class WMSStream(RESTStream[t.Any]):
 
     def _parse_list_body(self, response: requests.Response) -> dict[str, t.Any]:
         try:
-            payload = response.json(parse_float=Decimal)
-        except ValueError:
+            payload = _PAGE_DECODER.decode(response.content)
+        except msgspec.DecodeError:
             msg = f"Malformed or truncated JSON from {self.name} ({len(response.content)} bytes)"
             raise RetriableAPIError(msg, response) from None
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
@@ -287,6 +301,13 @@ class WMSStream(RESTStream[t.Any]):
         yield from results
 
     @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        # Requests, retries and paging run one page ahead in a thread; records stay in order.
+        return read_ahead(
+            super().request_records(context), chunk_size=READ_AHEAD_CHUNK, name=f"{self.name}-pages"
+        )
+
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         self._progress = ProgressReporter(
             self.name,
@@ -300,10 +321,33 @@ class WMSStream(RESTStream[t.Any]):
     @override
     def post_process(self, row: dict[str, t.Any], context: Context | None = None) -> dict[str, t.Any] | None:
         record = self._flattener.flatten(row)
-        unknown = [name for name in record if name not in self.effective_schema.get("properties", {})]
-        if unknown:
-            self._announce(unknown, record)
+        known = self._known_properties
+        if known is None:
+            known = self._known_properties = frozenset(self.effective_schema.get("properties", {}))
+        if not known.issuperset(record):
+            self._announce([name for name in record if name not in known], record)
         return record
+
+    @override
+    def _generate_record_messages(
+        self, record: dict[str, t.Any]
+    ) -> t.Generator[singer.RecordMessage, None, None]:
+        # The SDK's method (singer-sdk 0.54.9), without its per-property selection walk when the
+        # catalog deselects nothing (the usual case; ~15 us per record) and without type
+        # conformance, which RecordFlattener does.
+        if self._selects_every_property is None:
+            self._selects_every_property = all(selected for path, selected in self.mask.items() if path)
+        if not self._selects_every_property:
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        for stream_map in self.stream_maps:
+            mapped_record = stream_map.transform(record)
+            if mapped_record is not None:
+                yield singer.RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped_record,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
 
     @override
     @property
@@ -324,6 +368,7 @@ class WMSStream(RESTStream[t.Any]):
             ", ".join(sorted(names)),
         )
         self.schema["properties"].update({name: self._announced[name] for name in names})
+        self._known_properties = None
         self._flattener = RecordFlattener(self.schema)
         self._wms_tap.mapper.register_raw_stream_schema(self.name, self.effective_schema, self.primary_keys)
         self._stream_maps = None  # the SDK re-reads the maps (and their schema) from the mapper

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_oracle_wms.auth import AuthConfigError, build_authenticator
 from tap_oracle_wms.discovery import SchemaSource
+from tap_oracle_wms.output import BufferedMsgSpecWriter
 from tap_oracle_wms.streams import CORE_ENTITIES, STREAM_TYPES, SUPPORTED_ENTITIES
 from tap_oracle_wms.window import ExtractionWindow, WindowConfigError
 
@@ -33,6 +34,7 @@ class TapOracleWMS(Tap):
     """Reads WMS entities through lgfapi: one stream per entity, windowed by `mod_ts` or by id."""
 
     name = "tap-oracle-wms"
+    message_writer_class = BufferedMsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(

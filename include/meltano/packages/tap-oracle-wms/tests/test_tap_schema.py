@@ -119,3 +119,33 @@ def test_an_fk_object_on_a_field_described_as_plain_is_still_flattened() -> None
     flat = flattener.flatten({"id": 1, "mhe_system_id": {"id": 55, "key": "INDUCAO", "url": ""}})
 
     assert flat == {"id": 1, "mhe_system_id": 55, "mhe_system_key": "INDUCAO"}
+
+
+def test_flags_sent_as_0_or_1_become_booleans_and_anything_else_goes_as_sent() -> None:
+    flattener = RecordFlattener(json_schema_for(parse_describe(DESCRIBE_MAPPING)))
+
+    assert flattener.flatten({"id": 1, "is_picking_flg": True})["is_picking_flg"] is True
+    assert flattener.flatten({"id": 1, "is_picking_flg": 0})["is_picking_flg"] is False
+    assert flattener.flatten({"id": 1, "is_picking_flg": Decimal(1)})["is_picking_flg"] is True
+    # Not a boolean: sent as is, so the loader quarantines it with a reason (the SDK made "N" True).
+    assert flattener.flatten({"id": 1, "is_picking_flg": "N"})["is_picking_flg"] == "N"
+    assert flattener.flatten({"id": 1, "is_picking_flg": 2})["is_picking_flg"] == 2
+
+
+def test_numbers_that_are_not_finite_leave_as_text_wherever_they_are() -> None:
+    flattener = RecordFlattener(json_schema_for(parse_describe(DESCRIBE_MAPPING)))
+
+    flat = flattener.flatten(
+        {
+            "id": 1,
+            "alloc_qty": "NaN",
+            "status_id": Decimal("Infinity"),
+            "pick_user": Decimal("-Infinity"),
+            "extra": {"nested": [Decimal("NaN"), float("inf"), Decimal("1.5")]},
+        }
+    )
+
+    assert flat["alloc_qty"] == "NaN"
+    assert flat["status_id"] == "Infinity"
+    assert flat["pick_user"] == "-Infinity"
+    assert flat["extra"] == {"nested": ["NaN", "inf", Decimal("1.5")]}

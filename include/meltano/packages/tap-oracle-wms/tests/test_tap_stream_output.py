@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from singer_run import run_tap
 from stub_wms import StubWMS, make_record
+
+from tap_oracle_wms.tap import TapOracleWMS
 
 
 def test_unannounced_fields_are_kept_and_announced_before_the_record(
@@ -75,3 +78,33 @@ def test_facility_and_company_filters_skip_entities_without_those_fields(
     query = stub_wms.list_requests()[0].query
     assert "facility_id__code" not in query
     assert "company_id__code" not in query
+
+
+def test_a_property_deselected_in_the_catalog_is_left_out_of_every_record(
+    stub_config: dict[str, Any],
+) -> None:
+    catalog = TapOracleWMS(config=stub_config, parse_env_config=False).catalog_dict
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == ["properties", "pick_user"]:
+                metadata["metadata"]["selected"] = False
+
+    records = run_tap(stub_config, catalog=catalog).records["allocation"]
+
+    assert [record["id"] for record in records] == list(range(1, 26))
+    assert not any("pick_user" in record for record in records)
+    assert all(record["alloc_qty"] == 16 and record["order_dtl_key"] for record in records)
+
+
+def test_a_decimal_sent_as_nan_is_emitted_as_text_for_the_loader_to_quarantine(
+    stub_wms: StubWMS, stub_config: dict[str, Any]
+) -> None:
+    # lgfapi sends decimals as strings; the SDK's conformance used to turn "NaN" into null, silently.
+    stub_wms.records[4] = {**make_record(5), "alloc_qty": "NaN"}
+    stub_wms.records[5] = {**make_record(6), "alloc_qty": "-Infinity"}
+
+    records = run_tap(stub_config).records["allocation"]
+
+    assert len(records) == 25
+    assert (records[4]["alloc_qty"], records[5]["alloc_qty"]) == ("NaN", "-Infinity")
+    assert records[3]["alloc_qty"] == Decimal(16)
