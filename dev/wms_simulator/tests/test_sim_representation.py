@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sim_helpers import Api, basic, fetch
+
+from wms_simulator import Simulator, SimulatorConfig
+from wms_simulator.catalog import catalog
+from wms_simulator.representation import Representer
 
 ENTITY_DIR = Path(__file__).parents[1] / "src" / "wms_simulator" / "entities"
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d$")
@@ -157,3 +161,24 @@ def test_head_answers_like_get_without_a_body(api: Api) -> None:
     assert (head.status, head.body) == (200, b"")
     assert fetch(api.url("facility/999999/"), "HEAD", auth=basic()).status == 404
     assert fetch(url, "POST", auth=basic(), data=b"{}").status == 405
+
+
+def test_list_pages_print_every_record_as_the_field_by_field_renderer_does() -> None:
+    # List pages take a faster path (render_json: templates around the assigned fields); it must print
+    # exactly what rendering every field one by one prints, for every entity, before and after changes.
+    sim = Simulator(SimulatorConfig(records=300, seed=42))
+    representer = Representer(sim.api_root)
+    compared = 0
+    for _ in range(2):
+        for entity, meta in catalog().items():
+            every_field = frozenset(meta.fields) | {"url"}
+            table = sim.store.tables[entity]
+            for pos in table.live_positions():
+                expected = json.dumps(
+                    sim.render(entity, pos, representer, every_field), separators=(",", ":")
+                )
+                assert sim.render_json(entity, pos, representer) == expected, (entity, pos)
+                assert sim.render(entity, pos, representer, None) == json.loads(expected), (entity, pos)
+                compared += 1
+        sim.advance(timedelta(hours=6))
+    assert compared > 2 * 300

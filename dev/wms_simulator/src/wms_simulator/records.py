@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from . import lifecycle as lc
@@ -46,6 +47,15 @@ def _defaults(meta: EntityMeta) -> Raw:
         else:
             values[name] = None
     return values
+
+
+@lru_cache(maxsize=4096)
+def _stage_time(seed: int, order_id: int, create_us: int, status: int) -> int | None:
+    """When an order reaches ``status`` (``Store.schedule`` is a pure function of these arguments).
+
+    Memoised because an order's allocations (1-8) are served together and each recomputed the schedule.
+    """
+    return lc.time_of(lc.schedule(seed, order_id, create_us), status)
 
 
 def _day(micros: int, facility: int = DEFAULT_FACILITY) -> str:
@@ -162,8 +172,20 @@ class RecordFactory:
 
     # records ----------------------------------------------------------------------------------------------
     def raw(self, entity: str, pos: int) -> Raw:
+        """Every field of the record in API order (assigned values over the describe defaults)."""
+        return {**self._defaults[entity], **self.assigned(entity, pos)}
+
+    def defaults(self, entity: str) -> Raw:
+        """The value of every field a record does not assign (shared: do not mutate)."""
+        return self._defaults[entity]
+
+    def assigned(self, entity: str, pos: int) -> Raw:
+        """Only the fields that carry data: id, audit fields and what the entity's builder sets.
+
+        Serializers print the other fields from a per-entity template instead of one by one.
+        """
         table = self.t[entity]
-        record = dict(self._defaults[entity])
+        record: Raw = {}
         record_id = table.id_of(pos)
         record["id"] = record_id
         record["create_ts"] = table.create_ts[pos]
@@ -307,11 +329,11 @@ class RecordFactory:
         r.update(from_inventory_id=(self.t["inventory"].id_of(from_inv), ""))
         if picked:
             to_inv = self.layout.inventory_pos(facility, item, 1 - slot)
-            stages = self.store.schedule(order_pos)
             r.update(
                 to_inventory_id=(self.t["inventory"].id_of(to_inv), ""), pick_user=USERS[1 + order_id % 5]
             )
-            r["picked_ts"] = lc.time_of(stages, lc.PICKED)
+            create_us = self.t["order_hdr"].create_ts[order_pos]
+            r["picked_ts"] = _stage_time(self.seed, order_id, create_us, lc.PICKED)
             order_status = self.t["order_hdr"].status[order_pos]
             r["packed_qty"] = (
                 qty if status == lc.ALLOC_COMPLETED else (qty // 2 if order_status == lc.IN_PACKING else 0)

@@ -104,6 +104,16 @@ class Simulator:
         raw = self.factory.raw(entity, pos)
         return representer.render(catalog()[entity], raw, self.factory.facility_of(entity, pos), fields)
 
+    def render_json(self, entity: str, pos: int, representer: Representer) -> str:
+        """The JSON text of ``render(entity, pos, representer, None)`` (compact separators)."""
+        factory = self.factory
+        return representer.render_json(
+            catalog()[entity],
+            factory.defaults(entity),
+            factory.assigned(entity, pos),
+            factory.facility_of(entity, pos),
+        )
+
     def log_request(self, method: str, path: str, query: str, status: int) -> None:
         with self.lock:
             self.requests.append(ServedRequest(method, path, query, status))
