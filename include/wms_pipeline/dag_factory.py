@@ -62,7 +62,9 @@ class SyncDagConfig:
     deadline: timedelta | None = None
     retries: int = 3
     quarantine_threshold: int = 0
-    max_partitions: int = 4
+    # Id partitions of one full sync, shared among the large entities by their record counts: about
+    # three per slot of the oracle_wms_api pool, so the sync does not end on one long partition.
+    full_sync_partitions: int = 12
     min_ids_per_partition: int = 200_000
     start_date: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
@@ -159,13 +161,16 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
     default_args: dict[str, Any] = {
         "owner": OWNER,
         # Local runs and tests set WMS_TASK_RETRIES=0 so that a failure surfaces at once.
-        "retries": int(os.environ.get("WMS_TASK_RETRIES", config.retries)),
+        "retries": settings.int_setting("WMS_TASK_RETRIES", config.retries, minimum=0),
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": failure_notifiers(),
     }
-    min_ids = int(os.environ.get("WMS_MIN_IDS_PER_PARTITION", config.min_ids_per_partition))
+    min_ids = settings.int_setting("WMS_MIN_IDS_PER_PARTITION", config.min_ids_per_partition, minimum=1)
+    total_partitions = settings.int_setting(
+        "WMS_FULL_SYNC_PARTITIONS", config.full_sync_partitions, minimum=1
+    )
     # WMS_DEADLINE_MINUTES overrides the deadline; 0 turns it off, which the local runner does for
     # `airflow dags test` (Airflow 3.3.2's dags test fails on DAG-level deadlines when a run finishes).
     deadline_minutes = os.environ.get("WMS_DEADLINE_MINUTES", "").strip()
@@ -211,8 +216,11 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
                 **extract_args,
             }
             if config.full_sync:
-                partitioned = entity in settings.PARTITIONED_ENTITIES
-                plan = _plan_task(entity, config.max_partitions if partitioned else 1, min_ids)
+                sharing = tuple(e for e in config.entities if e in settings.PARTITIONED_ENTITIES)
+                if entity in sharing:
+                    plan = _plan_task(entity, sharing, total_partitions, min_ids)
+                else:
+                    plan = _plan_task(entity, (entity,), 1, min_ids)
                 extract_load.append(MeltanoRunOperator.partial(**common).expand(partition=plan))
             else:
                 extract_load.append(MeltanoRunOperator(**common))
@@ -241,10 +249,11 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
     return dag
 
 
-def _plan_task(entity: str, max_partitions: int, min_ids: int) -> Any:
+def _plan_task(entity: str, sharing: tuple[str, ...], total_partitions: int, min_ids: int) -> Any:
     @task(task_id=f"plan_{entity}", pool=settings.WMS_API_POOL)
     def plan() -> list[dict[str, int]]:
-        """Ask the WMS for the id range and count; split large entities into id partitions.
+        """Ask the WMS for the id range and count; split the entity into its share of the sync's
+        partitions, by the record counts of every large entity in the run.
 
         Returns the partitions (the extract task maps over them); the WMS count goes to XCom key
         `wms_count` for the full sync's count check.
@@ -253,7 +262,9 @@ def _plan_task(entity: str, max_partitions: int, min_ids: int) -> Any:
 
         if entity not in _selected((entity,)):
             raise AirflowSkipException(f"{entity} is not among the entities selected for this run")
-        planned = full_sync.plan_partitions(entity, max_partitions=max_partitions, min_ids=min_ids)
+        planned = full_sync.plan_partitions(
+            entity, sharing=_selected(sharing), total_partitions=total_partitions, min_ids=min_ids
+        )
         get_current_context()["ti"].xcom_push(key="wms_count", value=planned["wms_count"])
         partitions: list[dict[str, int]] = planned["partitions"]
         return partitions

@@ -7,7 +7,7 @@ is recorded complete here, which happens only after every partition of that stre
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,27 +15,40 @@ from airflow.sdk import BaseHook
 
 from include.wms_pipeline import settings
 from include.wms_pipeline.meltano import wms_auth, wms_base_url
-from include.wms_pipeline.partitions import split_id_range
+from include.wms_pipeline.partitions import share_partitions, split_id_range
 from include.wms_pipeline.wms_api import WmsClient
 
 log = logging.getLogger(__name__)
 
 
-def plan_partitions(entity: str, *, max_partitions: int, min_ids: int) -> dict[str, Any]:
-    """Ask the WMS for the entity's id range and count; split it into partitions for mapped tasks."""
+def plan_partitions(
+    entity: str, *, sharing: Sequence[str], total_partitions: int, min_ids: int
+) -> dict[str, Any]:
+    """Ask the WMS for the entity's id range and count, and for the counts of the other entities in
+    `sharing`; split the entity into its share of `total_partitions` for mapped tasks.
+
+    Each entity's plan task asks for itself, so a count that moves between two plan tasks only shifts
+    the shares a little; every partition set still covers its whole id range.
+    """
     conn = BaseHook.get_connection(settings.WMS_CONN_ID)
-    stats = WmsClient(wms_base_url(conn), wms_auth(conn)).entity_stats(entity)
+    client = WmsClient(wms_base_url(conn), wms_auth(conn))
+    stats = client.entity_stats(entity)
     if stats.id_min is None or stats.id_max is None:
         log.info("%s has no records in the WMS", entity)
         return {"entity": entity, "wms_count": 0, "partitions": [{"index": 0, "id_min": 0, "id_max": 0}]}
-    partitions = split_id_range(stats.id_min, stats.id_max, max_partitions=max_partitions, min_ids=min_ids)
+    counts = {other: client.entity_count(other) for other in sharing if other != entity}
+    counts[entity] = stats.count
+    share = share_partitions(counts, total_partitions)[entity]
+    partitions = split_id_range(stats.id_min, stats.id_max, max_partitions=share, min_ids=min_ids)
     log.info(
-        "%s: %d records, ids %d..%d in %d partitions",
+        "%s: %d records, ids %d..%d in %d partitions (%d in all, by the counts %s)",
         entity,
         stats.count,
         stats.id_min,
         stats.id_max,
         len(partitions),
+        total_partitions,
+        counts,
     )
     return {"entity": entity, "wms_count": stats.count, "partitions": [p.as_dict() for p in partitions]}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,3 +43,19 @@ def split_id_range(id_min: int, id_max: int, *, max_partitions: int, min_ids: in
         partitions.append(IdPartition(index, start, end))
         start = end + 1
     return partitions
+
+
+def share_partitions(counts: Mapping[str, int], total: int) -> dict[str, int]:
+    """Share `total` partitions among entities by their record counts, at least one each.
+
+    Each next partition goes to the entity whose partitions are largest, so the largest partition is
+    as small as the total allows: a full sync ends when its last partition does, and a fixed number per
+    entity left the largest entity's partitions running alone at the end.
+    """
+    shares = dict.fromkeys(counts, 1)
+    for _ in range(max(0, total - len(shares))):
+        largest = max(sorted(shares), key=lambda entity: counts[entity] / shares[entity])
+        if counts[largest] <= shares[largest]:
+            break
+        shares[largest] += 1
+    return shares

@@ -99,3 +99,18 @@ def warehouse_kind(environ: dict[str, str] | None = None) -> str:
     if kind not in WAREHOUSE_KINDS:
         raise ValueError(f"WMS_WAREHOUSE_KIND must be one of {', '.join(WAREHOUSE_KINDS)}; got {kind!r}")
     return kind
+
+
+def int_setting(name: str, default: int, *, minimum: int, environ: dict[str, str] | None = None) -> int:
+    """An integer from the environment variable `name`, or `default` when it is unset or empty."""
+    env = os.environ if environ is None else environ
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}; got {raw!r}")
+    return value

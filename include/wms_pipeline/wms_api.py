@@ -1,7 +1,8 @@
 """A small read-only lgfapi client for planning a full sync: an entity's id range and record count.
 
-Extraction itself is the tap's job; this only asks two one-record questions per entity, so the full
-sync can split large entities into id partitions and later check the warehouse against the WMS count.
+Extraction itself is the tap's job; this only asks one-record questions, so the full sync can split
+large entities into id partitions sized by every entity's count and later check the warehouse against
+the WMS count.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ class WmsClient:
             body: dict[str, Any] = response.json()
             return body
         raise WmsApiError(f"the WMS kept failing for {entity}")
+
+    def entity_count(self, entity: str) -> int:
+        """The record count alone, from one one-record page."""
+        page = self.first_page(entity, {"page_mode": "paged", "page_size": "1", "fields": "id"})
+        return int(page["result_count"]) if page and page.get("results") else 0
 
     def entity_stats(self, entity: str) -> EntityStats:
         """Lowest and highest id and the record count, from two one-record pages."""

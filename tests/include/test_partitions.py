@@ -1,4 +1,4 @@
-"""Id partitions of a full sync cover the range exactly once."""
+"""Id partitions of a full sync cover the range exactly once, shared among entities by their size."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from include.wms_pipeline.partitions import IdPartition, split_id_range
+from include.wms_pipeline.partitions import IdPartition, share_partitions, split_id_range
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,41 @@ def test_partitions_round_trip_through_xcom_dicts() -> None:
 def test_an_empty_range_is_an_error() -> None:
     with pytest.raises(ValueError, match="empty id range"):
         split_id_range(10, 9, max_partitions=2, min_ids=1)
+
+
+def _largest_partition(counts: dict[str, int], shares: dict[str, int]) -> float:
+    return max(counts[entity] / shares[entity] for entity in counts)
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        {"allocation": 28_000, "order_dtl": 15_000, "order_hdr": 8_000},
+        {"allocation": 1_000_000, "order_dtl": 10, "order_hdr": 10, "inventory": 5},
+        {"allocation": 300, "order_dtl": 300, "order_hdr": 300},
+        {"allocation": 0, "order_dtl": 7, "order_hdr": 50_000},
+    ],
+)
+@pytest.mark.parametrize("total", [1, 3, 4, 7, 12])
+def test_shares_make_the_largest_partition_as_small_as_the_total_allows(
+    counts: dict[str, int], total: int
+) -> None:
+    shares = share_partitions(counts, total)
+    assert set(shares) == set(counts)
+    assert all(share >= 1 for share in shares.values()), "every entity gets a partition"
+    assert sum(shares.values()) == max(total, len(counts))
+    best = min(
+        _largest_partition(counts, dict(zip(counts, combination, strict=True)))
+        for combination in itertools.product(range(1, total + 1), repeat=len(counts))
+        if sum(combination) == max(total, len(counts))
+    )
+    assert _largest_partition(counts, shares) == best
+
+
+def test_a_large_entity_gets_most_partitions() -> None:
+    shares = share_partitions({"allocation": 28_000, "order_dtl": 15_000, "order_hdr": 8_000}, 12)
+    assert shares == {"allocation": 6, "order_dtl": 4, "order_hdr": 2}
+
+
+def test_no_entity_gets_more_partitions_than_records() -> None:
+    assert share_partitions({"allocation": 2, "order_hdr": 1}, 12) == {"allocation": 2, "order_hdr": 1}

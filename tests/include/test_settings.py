@@ -1,0 +1,28 @@
+"""Numeric settings from the environment: a default when unset, a clear error when wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from include.wms_pipeline.settings import int_setting
+
+
+def test_an_unset_or_empty_variable_gives_the_default() -> None:
+    assert int_setting("WMS_FULL_SYNC_PARTITIONS", 12, minimum=1, environ={}) == 12
+    assert (
+        int_setting("WMS_FULL_SYNC_PARTITIONS", 12, minimum=1, environ={"WMS_FULL_SYNC_PARTITIONS": " "})
+        == 12
+    )
+
+
+def test_a_set_variable_wins() -> None:
+    assert (
+        int_setting("WMS_FULL_SYNC_PARTITIONS", 12, minimum=1, environ={"WMS_FULL_SYNC_PARTITIONS": "24"})
+        == 24
+    )
+
+
+@pytest.mark.parametrize("raw", ["many", "0", "-3", "2.5"])
+def test_a_bad_value_names_the_variable_and_what_it_must_be(raw: str) -> None:
+    with pytest.raises(ValueError, match=r"WMS_FULL_SYNC_PARTITIONS must be a whole number of at least 1"):
+        int_setting("WMS_FULL_SYNC_PARTITIONS", 12, minimum=1, environ={"WMS_FULL_SYNC_PARTITIONS": raw})
