@@ -114,7 +114,9 @@ def timed(
             except psutil.Error:
                 continue
             total += rss
-            cpu[member.pid] = times.user + times.system + times.children_user + times.children_system
+            # Own times only: every descendant is sampled itself, and a reaped child's times would
+            # land in its parent's children_* as well.
+            cpu[member.pid] = times.user + times.system
             peaks[name] = max(peaks.get(name, 0.0), rss)
         peak_tree = max(peak_tree, total)
         time.sleep(interval)

@@ -33,6 +33,8 @@ LOADERS = {
 LOADER_KEYS = {f"{loader}:{kind}": label for label, (loader, kind) in LOADERS.items()}
 ENTITIES = ("allocation", "order_hdr")
 _RECORD_COUNT = re.compile(r'METRIC: (\{.*"record_count".*\})')
+# One id per `scripts/bench` process: loaders that share it were measured in the same run.
+BENCH_RUN = datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def meltano_project(work: Path) -> tuple[Path, Path]:
@@ -167,6 +169,7 @@ def run_el(
             records = int(median([s["extra"]["records"] for s in ok])) if ok else 0
             results["loaders"][label] = {
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "bench_run": BENCH_RUN,
                 "runs": samples,
                 "records": records,
                 "wall_s": wall,
@@ -298,7 +301,11 @@ def section(args: Any, pg: Any, previous: dict[str, Any] | None = None) -> dict[
             pg=pg,
             work=work / f"{entity}_{args.el_records}",
         )
-        earlier = kept.get(entity, {}).get("loaders", {})
+        earlier = {
+            label: entry
+            for label, entry in kept.get(entity, {}).get("loaders", {}).items()
+            if label not in fresh["loaders"]
+        }
         if earlier and kept[entity].get("breakdown"):
             fresh["earlier_breakdown"] = kept[entity]["breakdown"]
         fresh["loaders"] = {

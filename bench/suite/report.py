@@ -258,7 +258,7 @@ def _summary(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
                 ratio = rate / ref_rate if rate and ref_rate else None
                 ok = None if rate is None else (rate >= goal and (ratio or 0) >= GOALS["el_ratio"])
                 # `--el-loaders` reruns keep the other loaders' figures: say when a pair is not one run.
-                apart = a.get("measured_at") != b.get("measured_at")
+                apart = a.get("bench_run", a.get("measured_at")) != b.get("bench_run", b.get("measured_at"))
                 note = (
                     f" (an earlier run; ours rerun at {a['measured_at'][11:16]} UTC)"
                     if apart and a.get("measured_at")
@@ -448,14 +448,14 @@ def _details(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
         add(f"### Full sync under the latency model (x{sync['latency_scale']}, {sync['orders']:,} orders)")
         add("")
         add(
-            "| Run | Original: rec, s, rec/s, load | Ours (pool 8, 12 partitions): rec, s, rec/s, requests, max in flight, load | Ratio |"
+            "| Run | Original: rec, s, rec/s, load | Ours (pool 8): partitions, rec, s, rec/s, requests, max in flight, load | Ratio |"
         )
         add("|---|---|---|---|")
         for index, run in enumerate(sync["runs"]):
             o, u = run["original"], run["ours"]
             add(
                 f"| {index + 1} | {o['records']:,}, {o['wall_s']:.1f}, {o['records_per_s']:,.0f}, {o['load_before']} "
-                f"| {u['records']:,}, {u['wall_s']:.1f}, {u['records_per_s']:,.0f}, {u['requests']}, "
+                f"| {u['partitions']}, {u['records']:,}, {u['wall_s']:.1f}, {u['records_per_s']:,.0f}, {u['requests']}, "
                 f"{u['max_in_flight']}, {u['load_before']} | {run['ratio']:.2f}x |"
             )
         add("")

@@ -1,7 +1,8 @@
 """Full sync of allocation, order_hdr and order_dtl under the simulator's latency model.
 
-Ours: the product's full-sync plan (include/wms_pipeline/partitions.split_id_range, 4 id partitions
-per entity, the tap's default page_size 1000, ordering by id, sequenced paging), every partition one
+Ours: the product's full-sync plan (include/wms_pipeline/partitions: 3 id partitions per pool slot in
+all, shared among the entities by record count, as the DAG's default of 12 for the 4-slot pool; the
+tap's default page_size 1000, ordering by id, sequenced paging), every partition one
 `tap-oracle-wms | target-warehouse` pipeline into PostgreSQL, at most `--pool` (8) at a time, as the
 `oracle_wms_api` pool would run them. The relay is a plain pipe here: Meltano's fixed per-run cost is
 measured in the extract-load section. Against it, in the same run: the original client (one stream at
@@ -28,9 +29,10 @@ from typing import Any
 from bench.suite.common import ROOT, STATE, WORK, SimulatorHost, load_average, say
 
 sys.path.insert(0, str(ROOT))
-from include.wms_pipeline.partitions import split_id_range
+from include.wms_pipeline.partitions import share_partitions, split_id_range
 
 ENTITIES = ("allocation", "order_hdr", "order_dtl")
+PARTITIONS_PER_SLOT = 3
 INSTALLED = Path(os.environ.get("MELTANO_SYS_DIR_ROOT", STATE / "meltano"))
 TAP = INSTALLED / "extractors" / "tap-oracle-wms" / "venv" / "bin" / "tap-oracle-wms"
 TARGET = INSTALLED / "loaders" / "target-warehouse" / "venv" / "bin" / "target-warehouse"
@@ -62,10 +64,13 @@ def partitioned(sim: SimulatorHost, pg: Any, work: Path, pool: int, page_size: i
 
     database = f"sync_{pool}_{page_size}_{int(time.time())}"
     create_database(pg, database)
+    ids = {entity: [int(key) for key in sim.get(f"versions/{entity}")["versions"]] for entity in ENTITIES}
+    shares = share_partitions({entity: len(ids[entity]) for entity in ENTITIES}, PARTITIONS_PER_SLOT * pool)
     plan = []
     for entity in ENTITIES:
-        ids = [int(key) for key in sim.get(f"versions/{entity}")["versions"]]
-        for part in split_id_range(min(ids), max(ids), max_partitions=4, min_ids=1):
+        for part in split_id_range(
+            min(ids[entity]), max(ids[entity]), max_partitions=shares[entity], min_ids=1
+        ):
             plan.append((entity, part))
     lock = threading.Lock()
     records: list[int] = []
@@ -134,6 +139,7 @@ def partitioned(sim: SimulatorHost, pg: Any, work: Path, pool: int, page_size: i
         "pool": pool,
         "page_size": page_size,
         "partitions": len(plan),
+        "shares": shares,
         "records": total,
         "wall_s": round(wall, 2),
         "records_per_s": total / wall,
