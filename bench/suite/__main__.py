@@ -1,6 +1,6 @@
 """`scripts/bench`: every benchmark of issue 8 in one run; JSON results, charts and BENCHMARKS.md.
 
-    scripts/bench                 # full scale (1M records, 3 repeats; about 4-5 h on 2 cores)
+    scripts/bench                 # full scale (1M records, 3 repeats; about 3-4 h on 2 cores)
     scripts/bench --quick         # small volumes, 1 repeat: checks the harness, not the goals
     scripts/bench --only el,sync  # some sections; the others keep their last results in the JSON
 

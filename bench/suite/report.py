@@ -189,16 +189,16 @@ def render() -> Path:
     add("")
     add("```bash")
     add(
-        "scripts/bench            # full scale: 1M records, 3 repeats (about 4-5 h on an idle 2-core machine,"
+        "scripts/bench            # full scale: 1M records, 3 repeats (about 3-4 h on an idle 2-core machine,"
     )
     add(
-        "                         # from the section timings below; at 1M records one `meltano run` takes 7-10 min)"
+        "                         # from the section timings below; at 1M records one `meltano run` takes 2.5-25 min)"
     )
     add(
         "scripts/bench --quick    # small volumes, 1 repeat (checks the harness; figures are not the goals' scale)"
     )
     add("scripts/bench --only el,dag   # some sections; the rest keep their previous results")
-    add("scripts/bench --only el --repeat 1   # one run per loader (about 85 min at 1M records)")
+    add("scripts/bench --only el --repeat 1   # one run per loader (about 75 min at 1M records)")
     add("scripts/bench-loader --records 1000000 --repeat 3 --reference-repeat 1   # the loader section alone")
     add("```")
     add("")
