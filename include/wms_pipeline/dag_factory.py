@@ -207,6 +207,7 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             "execution_timeout": config.dagrun_timeout,
         }
         extract_load: list[Any] = []
+        sharing = tuple(e for e in config.entities if e in settings.PARTITIONED_ENTITIES)
         for entity in config.entities:
             common = {
                 "task_id": f"extract_load_{entity}",
@@ -216,7 +217,6 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
                 **extract_args,
             }
             if config.full_sync:
-                sharing = tuple(e for e in config.entities if e in settings.PARTITIONED_ENTITIES)
                 if entity in sharing:
                     plan = _plan_task(entity, sharing, total_partitions, min_ids)
                 else:

@@ -107,10 +107,11 @@ def int_setting(name: str, default: int, *, minimum: int, environ: dict[str, str
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    problem = ValueError(f"{name} must be a whole number of at least {minimum}; got {raw!r}")
     try:
         value = int(raw)
     except ValueError:
-        value = minimum - 1
+        raise problem from None
     if value < minimum:
-        raise ValueError(f"{name} must be a whole number of at least {minimum}; got {raw!r}")
+        raise problem
     return value

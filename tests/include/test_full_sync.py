@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,30 +10,23 @@ import pytest
 from include.wms_pipeline import settings
 from include.wms_pipeline.full_sync import placeholders, plan_partitions
 from include.wms_pipeline.partitions import share_partitions
-from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 
-PASSWORD = "plan-secret-5123"
 LARGE = ("allocation", "order_dtl", "order_hdr")
 
 
 @pytest.fixture
-def wms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    config = SimulatorConfig(
-        records=80,
-        seed=11,
-        start_time=datetime(2026, 1, 5, 6, tzinfo=UTC),
-        username="wms_api",
-        password=PASSWORD,
-    )
-    with SimulatorServer(Simulator(config), host="127.0.0.1", port=0) as running:
-        connection = {
-            "conn_type": "http",
-            "login": "wms_api",
-            "password": PASSWORD,
-            "extra": {"base_url": running.base_url},
-        }
-        monkeypatch.setenv(f"AIRFLOW_CONN_{settings.WMS_CONN_ID.upper()}", json.dumps(connection))
-        yield running
+def wms(wms_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The simulator, reached through the WMS connection as the plan task reaches it."""
+    wms_server.sim.reset()
+    config = wms_server.sim.config
+    connection = {
+        "conn_type": "http",
+        "login": config.username,
+        "password": config.password,
+        "extra": {"base_url": wms_server.base_url},
+    }
+    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.WMS_CONN_ID.upper()}", json.dumps(connection))
+    return wms_server
 
 
 def test_each_large_entity_gets_its_share_of_the_partitions_by_record_count(wms: Any) -> None:
