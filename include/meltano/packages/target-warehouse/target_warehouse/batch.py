@@ -19,7 +19,6 @@ from target_warehouse.tables import (
     FULL_SYNC_SEEN,
     QUARANTINE,
     add_audit_counts,
-    count_present_versions,
     ensure_audit_row,
     insert_new_versions,
     insert_seen_ids,
@@ -110,14 +109,7 @@ def _write_batch_once(
             dialect.create_staging(conn, staging)
             dialect.bulk_load(conn, staging, values)
             statement = insert_new_versions(raw, staging, names)
-            params: dict[str, Any] = {"b_loaded_at": now, "b_run_id": target.run_id}
-            if dialect.reliable_rowcount:
-                # SQLAlchemy 2 only keeps an INSERT's rowcount when asked to.
-                inserted = conn.execute(statement.execution_options(preserve_rowcount=True), params).rowcount
-            else:
-                present = conn.execute(count_present_versions(raw, staging)).scalar_one()
-                conn.execute(statement, params)
-                inserted = row_count - present
+            inserted = dialect.insert_count(conn, statement, {"b_loaded_at": now, "b_run_id": target.run_id})
             if target.full_sync_id:
                 seen = connector.bookkeeping_table(FULL_SYNC_SEEN)
                 conn.execute(

@@ -153,6 +153,20 @@ class WarehouseConnector(SQLConnector):
                 raise explain(exc, self.url, f"create schema {schema} and the etl_* tables") from None
         self._bookkeeping_ready = True
 
+    def end_of_load(self) -> None:
+        """The dialect's statements after the last batch (DuckDB: a checkpoint).
+
+        Every batch is committed by then, so a failure here loses nothing: it is logged, not raised.
+        """
+        if not self.dialect.end_of_load or not self._bookkeeping_ready:
+            return
+        try:
+            with self.begin() as conn:
+                for statement in self.dialect.end_of_load:
+                    conn.execute(sa.text(statement))
+        except sa.exc.DBAPIError as exc:
+            self.logger.warning("End-of-load statement failed (the data is committed): %s", exc.orig)
+
     # Raw tables --------------------------------------------------------------------------------
 
     def existing_text_lengths(self, table: sa.Table) -> dict[str, int | None] | None:

@@ -67,7 +67,7 @@ class PendingBatch:
         arrow: ArrowStaging | None,
         *,
         track_lengths: bool,
-        byte_check_above: int,
+        byte_limit: int | None,
     ) -> None:
         self._columns = columns
         self._builder = RowBuilder(columns, converters)
@@ -79,7 +79,9 @@ class PendingBatch:
         self._text_positions = [
             (i, c.name) for i, c in enumerate(columns) if track_lengths and c.kind in (Kind.TEXT, Kind.JSON)
         ]
-        self._byte_check_above = byte_check_above
+        # A value of at most limit/4 characters fits in any case (UTF-8 takes at most 4 bytes each),
+        # so only longer values are measured in bytes; without a byte limit none is.
+        self._byte_check_above = None if byte_limit is None else byte_limit // 4
         self._reset()
 
     def _reset(self) -> None:
@@ -204,17 +206,18 @@ class PendingBatch:
         return lengths
 
 
-def _longest(column: Column, byte_check_above: int) -> tuple[int, int]:
-    """Longest value in characters, and in UTF-8 bytes when it is longer than ``byte_check_above``."""
+def _longest(column: Column, byte_check_above: int | None) -> tuple[int, int]:
+    """Longest value in characters, and in UTF-8 bytes (0 when no value is longer than ``byte_check_above``)."""
     if not isinstance(column, list):
         chars = pc.max(pc.utf8_length(column)).as_py() or 0
-        utf8 = pc.max(pc.binary_length(column)).as_py() or 0
-        return chars, utf8 if chars > byte_check_above else 0
-    values = [value for value in column if value]
-    if not values:
-        return 0, 0
-    long_values = [value for value in values if len(value) > byte_check_above]
-    return max(map(len, values)), max((len(value.encode("utf-8")) for value in long_values), default=0)
+        if byte_check_above is None or chars <= byte_check_above:
+            return chars, 0
+        return chars, pc.max(pc.binary_length(column)).as_py() or 0
+    chars = max(map(len, filter(None, column)), default=0)
+    if byte_check_above is None or chars <= byte_check_above:
+        return chars, 0
+    long_values = [value for value in column if value and len(value) > byte_check_above]
+    return chars, max(len(value.encode("utf-8")) for value in long_values)
 
 
 def _finished(values: list[Any], finish: Callable[[Any], Any], retry: set[int]) -> list[Any]:

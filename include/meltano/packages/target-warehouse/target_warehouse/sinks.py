@@ -133,7 +133,7 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
             self.typed,
             arrow_staging(dialect, self.columns, self.typed),
             track_lengths=dialect.bounded_strings,
-            byte_check_above=(dialect.max_varchar_bytes or 0) // 4,
+            byte_limit=dialect.max_varchar_bytes,
         )
         self.add_typed = self._pending.add_typed  # the reader calls this once per record
         declared = {c.name: self._declared_length(c) for c in self.columns}

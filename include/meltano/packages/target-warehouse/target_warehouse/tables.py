@@ -149,13 +149,6 @@ def insert_new_versions(raw: sa.Table, staging: sa.Table, names: Sequence[str]) 
     return sa.insert(raw).from_select([*names, LOADED_AT_COLUMN, RUN_ID_COLUMN], select)
 
 
-def count_present_versions(raw: sa.Table, staging: sa.Table) -> sa.Select[tuple[int]]:
-    """How many staged versions the raw table already holds (for drivers without a rowcount)."""
-    target, source = raw.alias("t"), staging.alias("s")
-    already_there = sa.exists().where(*[target.c[key] == source.c[key] for key in HISTORY_KEY])
-    return sa.select(sa.func.count()).select_from(source).where(already_there)
-
-
 def insert_seen_ids(seen: sa.Table, staging: sa.Table) -> sa.Insert:
     """Record the ids a full sync read. Binds: ``b_sync_id``, ``b_stream_name``."""
     target, source = seen.alias("t"), staging.alias("s")

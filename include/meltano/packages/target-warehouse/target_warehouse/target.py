@@ -179,6 +179,7 @@ class TargetWarehouse(SQLTarget):
         self.target_connector.ensure_ready()  # type: ignore[attr-defined]
         super().process_endofpipe()
         self.writer.wait()
+        self.target_connector.end_of_load()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

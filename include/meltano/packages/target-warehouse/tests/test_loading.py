@@ -119,3 +119,11 @@ def test_failed_batch_emits_no_state(duckdb_url: str, monkeypatch: pytest.Monkey
     with pytest.raises(RuntimeError, match="went away"):
         target.listen(__import__("io").StringIO((DATA_FILES / "allocation_history.singer").read_text()))
     assert emitted == []
+
+
+def test_a_finished_duckdb_load_leaves_nothing_in_the_wal(duckdb_url: str, load: Loader) -> None:
+    """The loader checkpoints at the end, so the next reader (dbt) does not replay the load first."""
+    load(duckdb_url, "allocation_history.singer")
+    wal = Path(duckdb_url.removeprefix("duckdb:///") + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert query(duckdb_url, "SELECT COUNT(*) FROM wms_raw.allocation") == [(4,)]

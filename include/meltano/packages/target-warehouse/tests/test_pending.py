@@ -90,7 +90,7 @@ def _batch(
         stream,
         arrow_staging(dialect, columns, stream),
         track_lengths=dialect.bounded_strings,
-        byte_check_above=(dialect.max_varchar_bytes or 0) // 4,
+        byte_limit=dialect.max_varchar_bytes,
     )
     reader = TypedSingerReader()
     accepted: list[bytes] = []

@@ -37,10 +37,10 @@ class WarehouseDialect:
     max_varchar_length: ClassVar[int] = 10_485_760
     #: Byte limit of a bounded string column, when the database has one (Oracle: 4000 bytes).
     max_varchar_bytes: ClassVar[int | None] = None
-    #: Whether the rowcount of INSERT ... SELECT is reliable.
-    reliable_rowcount: ClassVar[bool] = True
     #: Statements run on every new connection.
     session_setup: ClassVar[tuple[str, ...]] = ()
+    #: Statements run once after the last batch of a run has committed (outside any batch).
+    end_of_load: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, sa_dialect: SADialect) -> None:
         self.sa_dialect = sa_dialect
@@ -163,6 +163,11 @@ class WarehouseDialect:
 
     def create_staging(self, conn: sa.Connection, staging: sa.Table) -> None:
         staging.create(conn)
+
+    def insert_count(self, conn: sa.Connection, statement: sa.Insert, params: dict[str, Any]) -> int:
+        """Run an INSERT ... SELECT; return how many rows it inserted."""
+        # SQLAlchemy 2 only keeps an INSERT's rowcount when asked to.
+        return int(conn.execute(statement.execution_options(preserve_rowcount=True), params).rowcount)
 
     def bulk_load(self, conn: sa.Connection, staging: sa.Table, columns: Sequence[Sequence[Any]]) -> None:
         """Array-bound executemany: the portable bulk path (Oracle uses it as is).
