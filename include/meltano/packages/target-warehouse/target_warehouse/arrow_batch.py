@@ -73,6 +73,8 @@ def read_columns(data: bytes | bytearray, plan: ArrowPlan) -> list[pa.ChunkedArr
 
 def last_of_each_key(first: Any, second: Any) -> list[int] | None:
     """Positions of the last row of each (first, second) pair, or None when every pair is unique."""
+    if pc.count_distinct(first).as_py() == len(first):
+        return None  # no id twice, so no (id, mod_ts) twice: the usual case, without grouping
     keys = pa.table({"a": first, "b": second, "position": pa.array(range(len(first)), pa.int64())})
     last = keys.group_by(["a", "b"], use_threads=False).aggregate([("position", "max")])
     if last.num_rows == keys.num_rows:
