@@ -130,8 +130,11 @@ def main() -> None:  # noqa: PLR0915
                 config_path.write_text(json.dumps(config))
                 loads.setdefault(label, []).append(_load_average())
                 sample = _timed([*command, "--config", str(config_path)], data)
-                for leftover in work.glob(f"*_{run}.duckdb*"):
-                    leftover.unlink()  # keep the scratch disk small between runs
+                for leftover in work.glob(f"*_{run}.duckdb*"):  # keep the scratch disk small between runs
+                    if leftover.is_dir():  # DuckDB's spill directory
+                        shutil.rmtree(leftover)
+                    else:
+                        leftover.unlink()
                 results.setdefault(label, []).append(sample)
                 print(
                     f"{label} run {run + 1}: {sample[0]:.1f} s, {sample[1]:.0f} MB, load {loads[label][-1]:.2f}",
