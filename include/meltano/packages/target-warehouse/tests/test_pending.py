@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from target_warehouse import arrow_batch
 from target_warehouse.columns import columns_from_schema
 from target_warehouse.dialects import DuckDBDialect, OracleDialect, PostgresDialect, WarehouseDialect
 from target_warehouse.pending import AssembledBatch, PendingBatch
@@ -80,7 +81,12 @@ def _dialects() -> list[WarehouseDialect]:
 
 
 def _batch(
-    dialect: WarehouseDialect, properties: dict[str, Any], lines: list[str], *, typed: bool
+    dialect: WarehouseDialect,
+    properties: dict[str, Any],
+    lines: list[str],
+    *,
+    typed: bool,
+    accepted: int | None = None,
 ) -> AssembledBatch:
     columns = columns_from_schema(properties, str.lower)
     stream = typed_stream(STREAM, columns, dialect.typed_kinds())
@@ -93,10 +99,10 @@ def _batch(
         byte_limit=dialect.max_varchar_bytes,
     )
     reader = TypedSingerReader()
-    accepted: list[bytes] = []
+    typed_lines: list[bytes] = []
 
     def add_typed(message: Any, line: bytes) -> None:
-        accepted.append(line)
+        typed_lines.append(line)
         pending.add_typed(message, line)
 
     if typed:
@@ -106,10 +112,10 @@ def _batch(
         {"RECORD": lambda message: pending.add_record(message["record"], message.get("time_extracted"))},
     )
     batch = pending.take()
-    # Only the six valid records and the NaN one (a decimal to msgspec, checked later) are typed.
-    assert len(accepted) == (
-        0 if not typed else 7 if isinstance(dialect, PostgresDialect | OracleDialect) else 6
-    )
+    if accepted is None:
+        # Only the six valid records and the NaN one (a decimal to msgspec, checked later) are typed.
+        accepted = 0 if not typed else 7 if isinstance(dialect, PostgresDialect | OracleDialect) else 6
+    assert len(typed_lines) == accepted
     return batch
 
 
@@ -151,3 +157,17 @@ def test_duckdb_reads_typed_lines_with_arrow_and_the_rest_with_structs() -> None
     assert arrow_staging(dialect, with_json, typed_stream(STREAM, with_json, dialect.typed_kinds())) is None
     postgres = _dialects()[1]
     assert arrow_staging(postgres, columns, typed_stream(STREAM, columns, postgres.typed_kinds())) is None
+
+
+def test_a_line_longer_than_arrows_block_is_read_whole() -> None:
+    dialect = _dialects()[0]
+    long_text = "x" * (arrow_batch._BLOCK_BYTES + 1)
+    records = [
+        {"id": 1, "mod_ts": "2025-09-15T12:00:00Z", "pick_user": "short"},
+        {"id": 2, "mod_ts": "2025-09-15T12:00:00Z", "pick_user": long_text},
+        {"id": 3, "mod_ts": "2025-09-15T12:00:00Z", "pick_user": "after"},
+    ]
+    lines = [json.dumps({"type": "RECORD", "stream": STREAM, "record": record}) + "\n" for record in records]
+    batch = _batch(dialect, PROPERTIES, lines, typed=True, accepted=3)
+    assert batch.row_count == 3
+    assert _values(batch)[4] == ["short", long_text, "after"]
