@@ -23,7 +23,8 @@ from target_warehouse.typed import TypedStream, typed_stream
 if TYPE_CHECKING:
     from singer_sdk.target_base import Target
 
-# 25,000 rows: 51,706 rows/s into DuckDB, peak 405 MB at 1M rows and 413 MB at 3M; 50,000 crossed 500 MB.
+# 25,000 rows: 51,706 rows/s into DuckDB, peak 405 MB at 1M rows and 413 MB at 3M; 50,000 crossed
+# 500 MB.
 DEFAULT_BATCH_SIZE_ROWS = 25_000
 # Rows x columns per batch: a wide stream gets fewer rows, so a batch's memory does not grow with the
 # stream's width. order_hdr (131 fields) in 25,000-row batches ran DuckDB out of its 128MB on the

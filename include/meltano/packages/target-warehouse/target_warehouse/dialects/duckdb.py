@@ -46,8 +46,9 @@ class DuckDBDialect(WarehouseDialect):
     # Measured with bench/loader/duckdb_memory.py; figures in BENCHMARKS.md.
     # The default checkpoint threshold (16MB of WAL, about one batch) checkpoints after nearly every
     # commit, each costlier as the table grows (11 of 30 s at 1M rows): 256MB loaded 3M rows in
-    # 68 s instead of 86, at the same peak. Not more: uncheckpointed rows are held under memory_limit, and at 1GB a
-    # commit ran out of it at 2.5M rows. ``end_of_load`` checkpoints what is left.
+    # 68 s instead of 86, at the same peak. Not more: uncheckpointed rows are held under
+    # memory_limit, and at 1GB a commit ran out of it at 2.5M rows. ``end_of_load`` checkpoints
+    # what is left.
     session_setup: ClassVar[tuple[str, ...]] = (
         "SET threads = 1",
         "SET memory_limit = '128MB'",
