@@ -15,6 +15,8 @@ import requests
 
 API_PATH = "/wms/lgfapi/v10/entity"
 RETRIABLE = {409, 429, 500, 502, 503, 504}
+# One record's id per page: enough for the page's result_count and, with an ordering, an end of the range.
+_ONE_ID = {"page_mode": "paged", "page_size": "1", "fields": "id"}
 
 
 @dataclass(frozen=True)
@@ -97,16 +99,15 @@ class WmsClient:
 
     def entity_count(self, entity: str) -> int:
         """The record count alone, from one one-record page."""
-        page = self.first_page(entity, {"page_mode": "paged", "page_size": "1", "fields": "id"})
+        page = self.first_page(entity, _ONE_ID)
         return int(page["result_count"]) if page and page.get("results") else 0
 
     def entity_stats(self, entity: str) -> EntityStats:
         """Lowest and highest id and the record count, from two one-record pages."""
-        base = {"page_mode": "paged", "page_size": "1", "fields": "id"}
-        lowest = self.first_page(entity, {**base, "ordering": "id"})
+        lowest = self.first_page(entity, {**_ONE_ID, "ordering": "id"})
         if lowest is None or not lowest.get("results"):
             return EntityStats(None, None, 0)
-        highest = self.first_page(entity, {**base, "ordering": "-id"})
+        highest = self.first_page(entity, {**_ONE_ID, "ordering": "-id"})
         if highest is None or not highest.get("results"):
             return EntityStats(None, None, 0)
         return EntityStats(
