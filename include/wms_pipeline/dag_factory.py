@@ -162,7 +162,9 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
         "owner": OWNER,
         # Local runs and tests set WMS_TASK_RETRIES=0 so that a failure surfaces at once.
         "retries": settings.int_setting("WMS_TASK_RETRIES", config.retries, minimum=0),
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": timedelta(
+            seconds=settings.int_setting("WMS_TASK_RETRY_DELAY_SECONDS", 120, minimum=0)
+        ),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": failure_notifiers(),
@@ -240,6 +242,7 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             },
             default_args=default_args,
         )
+        dbt.report_after_the_build(transform)
         chain(extract_load, extracts_done, load_checks)
         if config.full_sync:
             finalize = _finalize_task(config.entities, warehouse_args)

@@ -2,14 +2,31 @@
 
 The profile is built from the warehouse's Airflow connection with Cosmos' profile mappings, so the
 credentials never sit in a profiles.yml on the worker.
+
+Execution is Cosmos' WATCHER mode: one task (the producer) runs a single `dbt build` of the whole
+selection, and every model and every model's tests keep a task of their own that reports what that
+build did to it. A `dbt build` per model paid dbt's start-up and project load (~4 s on 2 cores) 34
+times per run for under a second of SQL each (bench/NOTES.md). When a model fails in the build, its
+task is where the failure shows, alerts and is retried: a retried model task runs dbt for that model
+alone.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from airflow.sdk import TaskGroup
+from airflow.task.trigger_rule import TriggerRule
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
+from cosmos.constants import (
+    PRODUCER_WATCHER_TASK_ID,
+    ExecutionMode,
+    InvocationMode,
+    LoadMode,
+    TestBehavior,
+    TestIndirectSelection,
+)
 from cosmos.profiles import (
     DuckDBUserPasswordProfileMapping,
     OracleUserPasswordProfileMapping,
@@ -54,11 +71,11 @@ def project_config(paths: settings.Paths) -> ProjectConfig:
 
 def execution_config(paths: settings.Paths) -> ExecutionConfig:
     return ExecutionConfig(
-        execution_mode=ExecutionMode.LOCAL,
+        execution_mode=ExecutionMode.WATCHER,
         invocation_mode=InvocationMode.SUBPROCESS,
         dbt_executable_path=str(paths.dbt),
-        # A model's build runs only the tests whose every parent is built by then; tests spanning
-        # several models run in their own tasks, after all their parents (see render_config).
+        # A retried model task runs only the tests whose every parent is built by then; tests
+        # spanning several models have tasks of their own, after all their parents.
         test_indirect_selection=TestIndirectSelection.CAUTIOUS,
     )
 
@@ -67,9 +84,37 @@ def render_config(select: list[str] | None = None) -> RenderConfig:
     return RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
         select=select or [],
-        # One `dbt build` per model: its tests run right after it, and fail it.
-        test_behavior=TestBehavior.BUILD,
+        # The producer's `dbt build` runs each model's tests right after it (a failing test skips
+        # the models downstream); each model's tests report in their own task, after the model's.
+        test_behavior=TestBehavior.AFTER_EACH,
         should_detach_multiple_parents_tests=True,
         # OpenLineage has no Oracle adapter; load tasks declare their Assets by hand.
         emit_datasets=False,
     )
+
+
+def report_after_the_build(group: TaskGroup) -> None:
+    """Start the model tasks of a WATCHER task group only once its producer (the one `dbt build`) is done.
+
+    Cosmos starts a task group's model tasks beside the producer, polling for its results. Where tasks
+    run one at a time (`airflow dags test`, a scheduler with one free slot, the DuckDB one-writer
+    pool) a model task picked before the producer would poll forever for a build that never starts.
+    Run after it, each model task finds its result at once.
+
+    The producer's retry does not run dbt again: Cosmos restores the first attempt's results and
+    skips it. So the producer always gets one immediate retry (even where tasks get none), and the
+    model tasks run when it is skipped (`none_failed`): a model that failed in the build fails in its
+    own task, with its own alert, and on that task's retry dbt builds it alone. A model skipped
+    because an upstream one failed is reported failed, not skipped, so it is retried the same way.
+    """
+    [producer] = [task for task in group if task.task_id == f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    producer.retries = 1
+    producer.retry_delay = timedelta(0)
+    producer.retry_exponential_backoff = 0
+    in_group = {task.task_id for task in group}
+    for task in group:
+        if task is producer or producer.task_id in task.upstream_task_ids:
+            continue  # the producer's own bookkeeping task already follows it
+        if not task.upstream_task_ids & in_group:
+            producer >> task
+            task.trigger_rule = TriggerRule.NONE_FAILED

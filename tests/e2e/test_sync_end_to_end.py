@@ -8,6 +8,7 @@ records: the raw history holds exactly every (id, mod_ts) version the WMS showed
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ class Scenario:
     after_full_sync: dict[str, set[tuple[int, datetime]]]
     after_incremental: dict[str, set[tuple[int, datetime]]]
     outputs: list[Path]
+    secrets: list[str]
 
 
 def _versions(simulator: SimulatorServer) -> dict[str, set[tuple[int, datetime]]]:
@@ -100,7 +102,8 @@ def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         simulator.sim.advance(INTERVAL)
         ok = airflow.dags_test("wms_incremental_sync", (START + INTERVAL).isoformat(), {}, outputs[1])
         assert ok, outputs[1].read_text()[-4000:]
-        yield Scenario(airflow, reader, simulator, after_full_sync, _versions(simulator), outputs)
+        secrets = [PASSWORD] + ([conn["password"]] if conn.get("password") else [])
+        yield Scenario(airflow, reader, simulator, after_full_sync, _versions(simulator), outputs, secrets)
 
 
 def _raw(reader: WarehouseReader, entity: str) -> list[tuple[int, datetime]]:
@@ -146,8 +149,22 @@ def test_staging_shows_the_current_version_of_every_order(scenario: Scenario) ->
 
 
 def test_no_secret_reaches_the_airflow_output(scenario: Scenario) -> None:
+    """Neither the WMS password nor the warehouse's: not in logs, XComs (dbt's results and events
+    included), Variables or rendered templates."""
     texts = [path.read_text(errors="replace") for path in scenario.outputs]
     texts += [
         p.read_text(errors="replace") for p in (scenario.airflow.home / "logs").rglob("*") if p.is_file()
     ]
-    assert not [text for text in texts if PASSWORD in text]
+    with sqlite3.connect(scenario.airflow.home / "airflow.db") as metadata:
+        stored = [
+            metadata.execute(f"select {column} from {table}").fetchall()
+            for table, column in (
+                ("xcom", "value"),
+                ("variable", "val"),
+                ("rendered_task_instance_fields", "rendered_fields"),
+            )
+        ]
+    assert stored[0], "no XCom to search: the metadata DB is not the one the runs used"
+    texts += [str(value) for rows in stored for (value,) in rows]
+    assert len(scenario.secrets) == (2 if scenario.reader.kind == "postgres" else 1)
+    assert [secret for secret in scenario.secrets if any(secret in text for text in texts)] == []
