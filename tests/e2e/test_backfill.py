@@ -3,6 +3,11 @@
 A scheduler (LocalExecutor), a dag-processor and an api-server run against a PostgreSQL metadata
 database; the warehouse is a PostgreSQL database too (no one-writer pool, so tasks run in parallel).
 
+The first backfill's first run also meets a failing model: the warehouse refuses `fct_orders`' build
+once (an event trigger), inside the one `dbt build` of the transform stage. The run must recover by
+itself through retries (one each here, a second apart): `fct_orders`' own task and those of every
+model and test dbt skipped after it rebuild them alone, and the run succeeds.
+
 Timeline: the simulated WMS starts at START; one `dags test` run loads its initial state; the WMS clock
 then moves three intervals on, so that records change in [START, START+2h), [START+2h, START+4h) and
 [START+4h, START+6h); a backfill over exactly those intervals must load every change, and the same
@@ -40,6 +45,24 @@ INTERVALS = [(START + i * INTERVAL, START + (i + 1) * INTERVAL) for i in range(3
 SCHEDULE = "0 6-12/2 5 1 *"
 PASSWORD = "backfill-wms-password-5521"
 BACKFILL_TIMEOUT = 20 * 60
+FAULTED_MODEL = "fct_orders"
+# Fails the first DDL that creates dbt's temporary relation for the model (its incremental merge
+# stages there), once: a sequence's nextval survives the failed statement's rollback.
+FAULT_ONCE = f"""
+create schema fault_injection;
+create sequence fault_injection.attempts;
+create function fault_injection.fail_first_build() returns event_trigger language plpgsql as $$
+begin
+  -- nested, not `and`: SQL does not promise to evaluate the count only when the name matches
+  if exists (select 1 from pg_event_trigger_ddl_commands()
+             where position('{FAULTED_MODEL}__dbt_tmp' in object_identity) > 0) then
+    if nextval('fault_injection.attempts') = 1 then
+      raise exception 'injected fault: {FAULTED_MODEL} refused once';
+    end if;
+  end if;
+end $$;
+create event trigger fail_first_build on ddl_command_end execute function fault_injection.fail_first_build();
+"""
 
 Versions = dict[str, set[tuple[int, datetime]]]
 
@@ -56,6 +79,7 @@ class Pass:
     runs: list[dict[str, Any]]
     raw: Versions
     audit: dict[str, tuple[int, int, int]]  # stream -> (audit rows, received, inserted)
+    first_run_transform: dict[str, tuple[str, int]]  # task -> (state, try number)
 
 
 @dataclass(frozen=True)
@@ -65,6 +89,7 @@ class Scenario:
     first: Pass
     second: Pass
     run_types: list[str]
+    fault_attempts: int  # builds of the faulted model the warehouse saw
 
 
 class Metadata:
@@ -90,6 +115,15 @@ class Metadata:
             "where b.backfill_id = :id order by dr.data_interval_start",
             id=backfill_id,
         )
+
+    def transform_tasks(self, run_id: str) -> dict[str, tuple[str, int]]:
+        rows = self.rows(
+            "select task_id, state, try_number from task_instance where dag_id = :dag "
+            "and run_id = :run and task_id like 'transform.%'",
+            dag=DAG_ID,
+            run=run_id,
+        )
+        return {row["task_id"]: (row["state"], int(row["try_number"])) for row in rows}
 
     def unfinished_tasks(self, run_ids: list[str]) -> list[dict[str, Any]]:
         return self.rows(
@@ -159,7 +193,9 @@ def _run_backfill(
 
     services.wait_until(complete, BACKFILL_TIMEOUT, f"backfill {backfill_id} to complete", poll=10)
     _say(f"backfill {backfill_id} complete", since)
-    return Pass(backfill_id, metadata.backfill_runs(backfill_id), _raw(reader), _audit(reader))
+    runs = metadata.backfill_runs(backfill_id)
+    first_run = metadata.transform_tasks(runs[0]["run_id"])
+    return Pass(backfill_id, runs, _raw(reader), _audit(reader), first_run)
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +231,8 @@ def scenario(postgres_server: PostgresHandle, tmp_path_factory: pytest.TempPathF
             metadata_db_url=postgres_server.url(meta_db, driver="postgresql+psycopg2"),
             extra_env={
                 **service_env(api_port=free_port()),
-                "WMS_TASK_RETRIES": "0",
+                "WMS_TASK_RETRIES": "1",
+                "WMS_TASK_RETRY_DELAY_SECONDS": "1",
                 "WMS_INCREMENTAL_SYNC_SCHEDULE": SCHEDULE,
             },
         )
@@ -213,6 +250,9 @@ def scenario(postgres_server: PostgresHandle, tmp_path_factory: pytest.TempPathF
         for _ in INTERVALS:
             simulator.sim.advance(INTERVAL)
         final = _versions(simulator)
+        warehouse = sa.create_engine(info.url(warehouse_db, driver="postgresql+psycopg2"))
+        with warehouse.begin() as conn:
+            conn.exec_driver_sql(FAULT_ONCE)
 
         with AirflowServices(airflow, base / "services") as services:
             services.wait_healthy()
@@ -226,7 +266,9 @@ def scenario(postgres_server: PostgresHandle, tmp_path_factory: pytest.TempPathF
                 for row in metadata.rows("select run_type from dag_run where dag_id = :d", d=DAG_ID)
             )
         _say("services stopped", since)
-        yield Scenario(initial, final, first, second, run_types)
+        with warehouse.connect() as conn:
+            attempts = conn.exec_driver_sql("select last_value from fault_injection.attempts").scalar_one()
+        yield Scenario(initial, final, first, second, run_types, int(attempts))
 
 
 def test_the_wms_changed_records_in_each_of_the_three_intervals(scenario: Scenario) -> None:
@@ -240,6 +282,21 @@ def test_the_backfill_ran_exactly_the_three_intervals_and_all_succeeded(scenario
         intervals = [(run["data_interval_start"], run["data_interval_end"]) for run in backfill.runs]
         assert intervals == INTERVALS
         assert {run["state"] for run in backfill.runs} == {"success"}
+
+
+def test_a_model_failing_in_the_dbt_build_is_rebuilt_by_its_own_task_with_everything_after_it(
+    scenario: Scenario,
+) -> None:
+    tasks = scenario.first.first_run_transform
+    # One build of it per run in both backfills (the second, clearing the runs, rebuilds model by
+    # model), plus its own rebuild after the fault.
+    assert scenario.fault_attempts == 2 * len(INTERVALS) + 1
+    assert tasks[f"transform.{FAULTED_MODEL}.run"] == ("success", 2)
+    assert tasks["transform.dbt_producer_watcher"][0] == "skipped"  # its retry handed the results over
+    assert {state for state, _ in tasks.values()} == {"success", "skipped"}
+    retried = {task for task, (_, tries) in tasks.items() if tries == 2}
+    # The marts built on fct_orders were skipped by dbt after it failed: rebuilt by their own tasks.
+    assert {f"transform.{FAULTED_MODEL}.test", "transform.mart_order_backlog.run"} <= retried
 
 
 def test_no_other_run_started_besides_the_initial_load_and_the_backfill(scenario: Scenario) -> None:
