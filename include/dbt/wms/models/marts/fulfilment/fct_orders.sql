@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='order_id',
-        incremental_strategy='merge',
+        incremental_strategy=wms_incremental_strategy(),
         on_schema_change='fail'
     )
 }}
