@@ -1,10 +1,9 @@
 """Bench only: the product's incremental DAG with the Cosmos mode chosen by WMS_BENCH_COSMOS_MODE.
 
-subprocess (the product: LOCAL + SUBPROCESS from .venvs/dbt), dbt_runner (LOCAL, dbt in-process),
-watcher (ExecutionMode.WATCHER: one `dbt build` producer, a sensor per model and per model's tests,
-dbt in-process) or watcher_subprocess (the same, the producer running dbt from .venvs/dbt as the
-product does). dbt_runner and watcher need dbt in the Airflow interpreter: run them from
-.venvs/bench-airflow-dbt (bench/envs/airflow-dbt).
+product (no change: WATCHER, one `dbt build` from .venvs/dbt, a task per model reporting after it),
+local (the product before WATCHER: LOCAL + SUBPROCESS, one `dbt build` per model), dbt_runner (local
+with dbt in-process) or watcher_dbt_runner (the product with dbt in-process). The dbt_runner modes
+need dbt in the Airflow interpreter: run them from .venvs/bench-airflow-dbt (bench/envs/airflow-dbt).
 With WMS_BENCH_LOAD_METHOD=dbt_ls the dbt graph is rendered by `dbt ls` instead of the manifest (the
 parse-time comparison). Nothing else changes: same factory, same tasks, same selection.
 """
@@ -19,30 +18,29 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 from include.wms_pipeline import dbt as wms_dbt
 from include.wms_pipeline import settings
 
-_MODE = os.environ.get("WMS_BENCH_COSMOS_MODE", "subprocess")
+_MODE = os.environ.get("WMS_BENCH_COSMOS_MODE", "product")
+_LOCAL = _MODE in ("local", "dbt_runner")
 _execution_config = wms_dbt.execution_config
 _render_config = wms_dbt.render_config
 
 
 def _bench_execution_config(paths: settings.Paths) -> Any:
     config = _execution_config(paths)
-    if _MODE == "dbt_runner":
+    if _LOCAL:
+        config.execution_mode = ExecutionMode.LOCAL
+    if _MODE in ("dbt_runner", "watcher_dbt_runner"):
         config.invocation_mode = InvocationMode.DBT_RUNNER
-    elif _MODE in ("watcher", "watcher_subprocess"):
-        config.execution_mode = ExecutionMode.WATCHER
-        if _MODE == "watcher":
-            config.invocation_mode = InvocationMode.DBT_RUNNER
     return config
 
 
 def _bench_render_config(select: list[str] | None = None) -> Any:
     config = _render_config(select)
-    if _MODE.startswith("watcher"):
-        # The producer runs one `dbt build` (tests included); WATCHER has no per-model build task.
-        config.test_behavior = TestBehavior.AFTER_EACH
+    if _LOCAL:
+        # One `dbt build` per model: its tests run right after it, and fail it.
+        config.test_behavior = TestBehavior.BUILD
     if os.environ.get("WMS_BENCH_LOAD_METHOD") == "dbt_ls":
         config.load_method = LoadMode.DBT_LS
-        if _MODE == "subprocess":
+        if _MODE in ("product", "local"):
             # dbt is not in this interpreter: `dbt ls` runs from .venvs/dbt, as the tasks do.
             config.invocation_mode = InvocationMode.SUBPROCESS
             config.dbt_executable_path = str(settings.paths().dbt)
@@ -51,5 +49,7 @@ def _bench_render_config(select: list[str] | None = None) -> Any:
 
 wms_dbt.execution_config = _bench_execution_config  # type: ignore[assignment]
 wms_dbt.render_config = _bench_render_config  # type: ignore[assignment]
+if _LOCAL:
+    wms_dbt.report_after_the_build = lambda group: None  # type: ignore[assignment]
 
 from dags.wms_incremental_sync import dag  # noqa: E402, F401

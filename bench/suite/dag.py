@@ -11,9 +11,10 @@ Against each stage, in the same run, the same work from the command line on a co
   (the models as the initial run left them, the raw tables as the timed run's extract-load left them);
 - the initial run's stage (every model built from the whole history) vs plain `dbt build
   --full-refresh` on the warehouse as the initial run left it.
-Cosmos modes (bench/dags/wms_incremental_sync.py): subprocess (the product), watcher_subprocess (one
-`dbt build` from .venvs/dbt, a sensor per model) and, with .venvs/bench-airflow-dbt, dbt_runner and
-watcher (dbt in-process); each a complete pair of DAG runs into a fresh warehouse.
+Cosmos modes (bench/dags/wms_incremental_sync.py): product (WATCHER: one `dbt build` from .venvs/dbt,
+a task per model reporting after it), local (the product before: one `dbt build` per model) and,
+with .venvs/bench-airflow-dbt, dbt_runner and watcher_dbt_runner (the same two, dbt in-process); each
+a complete pair of DAG runs into a fresh warehouse.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ START = datetime.fromisoformat("2026-01-05T06:00:00+00:00")
 CHANGES_PER_ORDER_HOUR = 4993 / 20_032 / 12
 DAG_ID = "wms_incremental_sync"
 MODES = {
-    "subprocess": "airflow",
+    "product": "airflow",
+    "local": "airflow",
     "dbt_runner": "bench-airflow-dbt",
-    "watcher": "bench-airflow-dbt",
-    "watcher_subprocess": "airflow",
+    "watcher_dbt_runner": "bench-airflow-dbt",
 }
 
 
@@ -128,11 +129,11 @@ def dag_run(mode: str, orders: int, hours: float, work: Path) -> dict[str, Any]:
             warehouse_kind="duckdb",
             extra_env={"WMS_TASK_RETRIES": "0", "WMS_BENCH_COSMOS_MODE": mode},
         )
-        if mode != "subprocess":
+        if mode != "product":
             airflow.extra_env["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "bench" / "dags")
         airflow.prepare()
         env = airflow.dags_test_env()
-        if mode != "subprocess":
+        if mode != "product":
             env["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "bench" / "dags")
             env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         command = [str(venv / "bin" / "airflow"), "dags", "test", DAG_ID]
@@ -227,7 +228,7 @@ def plain_dbt(template: Path, repeat: int, work: Path, *, full_refresh: bool) ->
 
 
 def section(args: Any, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The modes in `--dag-modes`; the runs of other modes (and the plain dbt builds, when subprocess
+    """The modes in `--dag-modes`; the runs of other modes (and the plain dbt builds, when product
     is not rerun) are kept from `previous` if it used the same simulated volume, each with its time."""
     work = WORK / "dag"
     hours = 24.0
@@ -237,8 +238,8 @@ def section(args: Any, previous: dict[str, Any] | None = None) -> dict[str, Any]
     ]
     out: dict[str, Any] = {"orders": orders, "window_hours": hours, "runs": {}}
     if previous and (previous.get("orders"), previous.get("window_hours")) == (orders, hours):
-        out["runs"] = {m: r for m, r in previous.get("runs", {}).items() if m not in modes}
-        if "subprocess" not in modes:
+        out["runs"] = {m: r for m, r in previous.get("runs", {}).items() if m in MODES and m not in modes}
+        if "product" not in modes:
             for key in ("plain_dbt", "plain_dbt_full_refresh"):
                 if key in previous:
                     out[key] = previous[key]
@@ -253,7 +254,7 @@ def section(args: Any, previous: dict[str, Any] | None = None) -> dict[str, Any]
         out["runs"][mode]["harness_s"] = round(time.monotonic() - started, 1)
         out["runs"][mode]["started_at"] = started_at
         run = out["runs"][mode]
-        if mode == "subprocess" and run.get("warehouse_before_transform"):
+        if mode == "product" and run.get("warehouse_before_transform"):
             plain = work / "plain"
             plain.mkdir(exist_ok=True)
             out["plain_dbt"] = plain_dbt(

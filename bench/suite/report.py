@@ -283,7 +283,7 @@ def _summary(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
         )
     dag = _section(data, "dag")
     if dag:
-        sub = dag["runs"].get("subprocess", {})
+        sub = dag["runs"].get("product", {})
         comparisons = (
             ("incremental run", "dbt_stage_s", "plain_dbt", "`dbt build`"),
             (
