@@ -294,8 +294,8 @@ def _summary(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
             ),
         )
         for what, stage_key, plain_key, plain_label in comparisons:
-            plain = dag.get(plain_key, {}).get("wall_s")
             for mode, run in dag["runs"].items():
+                plain = run.get("plain_wall_s", {}).get(plain_key, dag.get(plain_key, {}).get("wall_s"))
                 stage = run.get(stage_key)
                 if stage is None:  # a failed run: its row in the details says why
                     continue
