@@ -98,6 +98,12 @@ def test_transform_is_one_dbt_build_and_a_task_per_model_reporting_after_it(
     assert {t.task_id for t in reporters} >= {f"transform.{model}.run" for model in models}
     for task in reporters:
         assert PRODUCER in task.get_flat_relative_ids(upstream=True), task.task_id
+    # Every data test reports through its models' tests tasks, from the build's own results: a task
+    # of its own (Cosmos' detached tests) would never learn them.
+    tests = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"}
+    reported = {test for of_model in producer.tests_per_model.values() for test in of_model}  # type: ignore[attr-defined]
+    assert reported == tests
+    assert not [t.task_id for t in reporters if t.task_id.endswith("_test")]
     first = [t for t in reporters if PRODUCER in t.upstream_task_ids]
     assert first
     assert {t.trigger_rule for t in first} == {TriggerRule.NONE_FAILED}
