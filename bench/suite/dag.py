@@ -265,10 +265,9 @@ def section(args: Any, previous: dict[str, Any] | None = None) -> dict[str, Any]
             )
     # Each run keeps the plain builds of its own invocation: runs kept from an earlier one are
     # compared with theirs, never with a later machine's.
-    for mode in modes:
-        if "plain_dbt" in out and mode in out["runs"] and "product" in modes:
-            out["runs"][mode]["plain_wall_s"] = {
-                key: out[key].get("wall_s") for key in ("plain_dbt", "plain_dbt_full_refresh") if key in out
-            }
+    if "product" in modes and "plain_dbt" in out:
+        plain = {key: out[key].get("wall_s") for key in ("plain_dbt", "plain_dbt_full_refresh") if key in out}
+        for mode in modes:
+            out["runs"][mode]["plain_wall_s"] = plain
     out["load_after"] = load_average()
     return out
