@@ -55,3 +55,38 @@ def test_meltano_plugins_install_from_local_packages_with_locked_constraints() -
             for plugin in plugins:
                 assert plugin["pip_url"].startswith("-e ${MELTANO_PROJECT_ROOT}/packages/")
                 assert "-c ${MELTANO_PROJECT_ROOT}/packages/constraints.txt" in plugin["pip_url"]
+
+
+# Oracle's largest VARCHAR2: the bound for a text field whose schema gives no maxLength.
+_ORACLE_VARCHAR2_MAX = 4000
+
+
+def _widest_record_line(schema: dict[str, object]) -> int:
+    """Bytes of the longest RECORD line a schema allows: every text field full, every character escaped."""
+    envelope = 256  # {"type": "RECORD", "stream": ..., "time_extracted": ..., "record": {...}}
+    width = envelope
+    for key, spec in schema["properties"].items():  # type: ignore[attr-defined]
+        types = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
+        if "string" in types and "format" not in spec:
+            value = 2 + 6 * int(spec.get("maxLength", _ORACLE_VARCHAR2_MAX))  # "\uXXXX" per character
+        else:
+            value = 64
+        width += len(key) + 4 + value
+    return width
+
+
+def test_meltanos_relay_buffer_is_small_but_holds_the_widest_line_the_tap_can_write() -> None:
+    buffer_size = yaml.safe_load((ROOT / "include" / "meltano" / "meltano.yml").read_text())["elt"][
+        "buffer_size"
+    ]
+    line_limit = buffer_size // 2  # Meltano's own split of elt.buffer_size
+    schemas = sorted(
+        (ROOT / "include" / "meltano" / "packages" / "tap-oracle-wms").glob("tap_oracle_wms/schemas/*.json")
+    )
+    assert len(schemas) == 10
+    widest = 0
+    for path in schemas:
+        schema = yaml.safe_load(path.read_text())  # JSON is YAML
+        widest = max(widest, _widest_record_line(schema), 2 * len(path.read_text()))  # SCHEMA message
+    assert buffer_size <= 16 * 2**20, "the relay holds up to elt.buffer_size of the tap's output in memory"
+    assert widest * 4 < line_limit, f"a {widest:,}-byte line needs a larger elt.buffer_size"
