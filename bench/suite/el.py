@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bench.suite.common import ROOT, STATE, VENVS, WORK, SimulatorHost, median, say, timed
 
 MELTANO = VENVS / "meltano" / "bin" / "meltano"
@@ -48,9 +50,20 @@ def meltano_project(work: Path) -> tuple[Path, Path]:
         ROOT / "bench" / "meltano" / "references.meltano.yml",
     ]:
         shutil.copy(source, project / "plugins" / source.name)
+    product = yaml.safe_load((ROOT / "include" / "meltano" / "meltano.yml").read_text())
     (project / "meltano.yml").write_text(
-        "project_id: bench-wms-issue-8\ndefault_environment: bench\nsend_anonymous_usage_stats: false\n"
-        "include_paths:\n  - ./plugins/*.meltano.yml\nenvironments:\n  - name: bench\n"
+        yaml.safe_dump(
+            {
+                "project_id": "bench-wms-issue-8",
+                "default_environment": "bench",
+                "send_anonymous_usage_stats": False,
+                # The product's relay settings (elt.buffer_size), for every loader alike.
+                "elt": product.get("elt", {}),
+                "include_paths": ["./plugins/*.meltano.yml"],
+                "environments": [{"name": "bench"}],
+            },
+            sort_keys=False,
+        )
     )
     installed = Path(os.environ.get("MELTANO_SYS_DIR_ROOT", STATE / "meltano"))
     system = work / "meltano-sys"

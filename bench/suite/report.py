@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,15 @@ def _charts(data: dict[str, Any]) -> list[str]:
         plt.close(fig)
         made.append(name)
     return made
+
+
+def _tasks_span(run: dict[str, Any]) -> float | None:
+    """First task's start to last task's end: the `dags test` wall without the CLI's own start."""
+    times = [(t["start"], t["end"]) for t in run.get("tasks") or [] if t.get("start") and t.get("end")]
+    if not times:
+        return None
+    first = min(datetime.fromisoformat(start) for start, _ in times)
+    return (max(datetime.fromisoformat(end) for _, end in times) - first).total_seconds()
 
 
 def _growth_blocks(el: dict[str, Any] | None, growth: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -466,20 +476,21 @@ def _details(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
         )
         add("")
         add(
-            "| Cosmos mode | dags test wall s | Extract-load span s | dbt stage s | Records | Not successful "
-            "| Load before | Initial run (untimed): wall s, dbt stage s |"
+            "| Cosmos mode | dags test wall s | Tasks span s | Extract-load span s | dbt stage s | Records "
+            "| Not successful | Load before | Initial run (untimed): wall s, dbt stage s |"
         )
-        add("|---|---|---|---|---|---|---|---|")
+        add("|---|---|---|---|---|---|---|---|---|")
         for mode, run in dag["runs"].items():
             if "error" in run:
-                add(f"| {mode} | harness error: {run['error'][:200]} | | | | | | |")
+                add(f"| {mode} | harness error: {run['error'][:200]} | | | | | | | |")
                 continue
             when = f" ({run['started_at'][11:16]} UTC)" if run.get("started_at") else ""
             failed = ", ".join(run.get("not_successful") or []) or "none"
             if run.get("returncode"):
                 failed = f"`dags test` exit {run['returncode']}; {failed}"
             add(
-                f"| {mode}{when} | {_fmt(run['wall_s'], 1)} | {_fmt(run.get('extract_load_s'), 1)} "
+                f"| {mode}{when} | {_fmt(run['wall_s'], 1)} | {_fmt(_tasks_span(run), 1)} "
+                f"| {_fmt(run.get('extract_load_s'), 1)} "
                 f"| {_fmt(run.get('dbt_stage_s'), 1)} | {_fmt(run.get('records'))} "
                 f"| {failed} | {run.get('load_before')} "
                 f"| {_fmt(run.get('initial_load_s'), 1)}, {_fmt(run.get('initial_dbt_stage_s'), 1)} |"
