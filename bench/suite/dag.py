@@ -70,7 +70,8 @@ def _task_times(home: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _span(tasks: list[dict[str, Any]], prefix: str) -> float | None:
+def task_span(tasks: list[dict[str, Any]], prefix: str = "") -> float | None:
+    """First start to last end of the tasks whose id starts with `prefix` (all tasks by default)."""
     chosen = [t for t in tasks if t["task"].startswith(prefix) and t["start"] and t["end"]]
     if not chosen:
         return None
@@ -172,11 +173,11 @@ def dag_run(mode: str, orders: int, hours: float, work: Path) -> dict[str, Any]:
         "returncode": sample.returncode,
         "tasks": tasks,
         "not_successful": failed,
-        "dbt_stage_s": _span(tasks, "transform."),
-        "extract_load_s": _span(tasks, "extract_load_"),
+        "dbt_stage_s": task_span(tasks, "transform."),
+        "extract_load_s": task_span(tasks, "extract_load_"),
         "records": (_records_loaded(warehouse) - loaded_before) if warehouse.exists() else 0,
         "initial_load_s": setup.wall_s,
-        "initial_dbt_stage_s": _span(initial_tasks, "transform."),
+        "initial_dbt_stage_s": task_span(initial_tasks, "transform."),
         "initial_not_successful": [t["task"] for t in initial_tasks if t["state"] != "success"],
         "log": str(log),
         "warehouse": str(warehouse),

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.suite.common import ROOT
+from bench.suite.dag import task_span
 
 RESULTS = ROOT / "bench" / "results"
 IMAGES = ROOT / "docs" / "images" / "bench"
@@ -138,15 +138,6 @@ def _charts(data: dict[str, Any]) -> list[str]:
         plt.close(fig)
         made.append(name)
     return made
-
-
-def _tasks_span(run: dict[str, Any]) -> float | None:
-    """First task's start to last task's end: the `dags test` wall without the CLI's own start."""
-    times = [(t["start"], t["end"]) for t in run.get("tasks") or [] if t.get("start") and t.get("end")]
-    if not times:
-        return None
-    first = min(datetime.fromisoformat(start) for start, _ in times)
-    return (max(datetime.fromisoformat(end) for _, end in times) - first).total_seconds()
 
 
 def _growth_blocks(el: dict[str, Any] | None, growth: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -489,7 +480,7 @@ def _details(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
             if run.get("returncode"):
                 failed = f"`dags test` exit {run['returncode']}; {failed}"
             add(
-                f"| {mode}{when} | {_fmt(run['wall_s'], 1)} | {_fmt(_tasks_span(run), 1)} "
+                f"| {mode}{when} | {_fmt(run['wall_s'], 1)} | {_fmt(task_span(run.get('tasks') or []), 1)} "
                 f"| {_fmt(run.get('extract_load_s'), 1)} "
                 f"| {_fmt(run.get('dbt_stage_s'), 1)} | {_fmt(run.get('records'))} "
                 f"| {failed} | {run.get('load_before')} "

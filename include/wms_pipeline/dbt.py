@@ -4,8 +4,8 @@ The profile is built from the warehouse's Airflow connection with Cosmos' profil
 credentials never sit in a profiles.yml on the worker.
 
 Execution is Cosmos' WATCHER mode: one task (the producer) runs a single `dbt build` of the whole
-selection, and every model and every model's tests (those on several models included) keep a task
-of their own that reports what that build did to it. A `dbt build` per model paid dbt's start-up and
+selection, and every model and every model's tests keep a task of their own that reports what that
+build did to it (a test on several models reports in each of its models' tests tasks). A `dbt build` per model paid dbt's start-up and
 project load (~4 s on 2 cores) 34 times per run for under a second of SQL each (bench/NOTES.md).
 When a model fails in the build, its task is where the failure shows, alerts and is retried: a
 retried model task runs dbt for that model alone.
