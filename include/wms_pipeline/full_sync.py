@@ -60,6 +60,29 @@ def placeholders(kind: str, count: int) -> list[str]:
     return ["?" if kind == "duckdb" else "%s"] * count
 
 
+def as_naive_utc(moment: datetime) -> datetime:
+    """`moment` as a naive UTC datetime, microseconds kept: what the Oracle bookkeeping columns hold.
+
+    On Oracle etl_full_sync_complete's times are plain TIMESTAMP(6) holding UTC, and python-oracledb
+    sends a datetime's wall-clock fields and ignores its tzinfo: only a naive UTC value is stored as
+    the same instant on every worker, whatever its local time zone. A naive `moment` has no instant
+    to convert, so it is refused rather than guessed.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment!r} has no time zone: pass an aware datetime (the full sync's window end)")
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _bind_times_as_timestamps(cursor: Any, count: int, time_positions: Sequence[int]) -> None:
+    """Ask python-oracledb to bind the `time_positions` (0-based) of a `count`-bind statement as
+    TIMESTAMP: by value it binds every datetime as DATE, which has no fractional seconds."""
+    import oracledb  # only the Oracle path needs the driver; DAG parsing does not import it
+
+    cursor.setinputsizes(
+        *(oracledb.DB_TYPE_TIMESTAMP if position in time_positions else None for position in range(count))
+    )
+
+
 def record_complete(sync_id: str, entities: Iterable[str], window_end: datetime) -> list[str]:
     """Declare each stream's full sync complete, in one transaction; a rerun replaces its own rows."""
     hook: Any = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID).get_hook()  # type: ignore[no-untyped-call]
@@ -68,6 +91,9 @@ def record_complete(sync_id: str, entities: Iterable[str], window_end: datetime)
     s1, s2 = placeholders(kind, 2)
     i1, i2, i3, i4 = placeholders(kind, 4)
     completed_at = datetime.now(UTC)
+    times: tuple[datetime, datetime] = (window_end, completed_at)
+    if kind == "oracle":
+        times = (as_naive_utc(window_end), as_naive_utc(completed_at))
     recorded = list(entities)
     conn = hook.get_conn()
     try:
@@ -76,9 +102,11 @@ def record_complete(sync_id: str, entities: Iterable[str], window_end: datetime)
             cursor.execute(
                 f"delete from {table} where sync_id = {s1} and stream_name = {s2}", (sync_id, entity)
             )
+            if kind == "oracle":
+                _bind_times_as_timestamps(cursor, 4, time_positions=(2, 3))
             cursor.execute(
                 f"insert into {table} (sync_id, stream_name, window_end, completed_at) values ({i1}, {i2}, {i3}, {i4})",
-                (sync_id, entity, window_end, completed_at),
+                (sync_id, entity, *times),
             )
         conn.commit()
     finally:

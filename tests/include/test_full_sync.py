@@ -1,13 +1,17 @@
-"""The full sync's plan, asked of the simulator, and the bind markers for its completion rows."""
+"""The full sync's plan, asked of the simulator; the bind markers and bound times of its completion rows."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import oracledb
 import pytest
 
-from include.wms_pipeline import settings
+from include.wms_pipeline import full_sync, settings
 from include.wms_pipeline.full_sync import placeholders, plan_partitions
 from include.wms_pipeline.partitions import share_partitions
 
@@ -53,3 +57,87 @@ def test_an_entity_planned_alone_takes_every_partition(wms: Any) -> None:
 )
 def test_placeholders_follow_each_driver(kind: str, expected: list[str]) -> None:
     assert placeholders(kind, 3) == expected
+
+
+class OracledbBindingCursor:
+    """Stores what a TIMESTAMP(6) column gets from python-oracledb's binds, as its source documents them.
+
+    A datetime bound by value is DB_TYPE_DATE (impl/base/metadata.pyx `from_value`): whole seconds.
+    A position typed DB_TYPE_TIMESTAMP by `setinputsizes()` before the execute keeps microseconds.
+    Neither sends tzinfo: the column receives the datetime's wall-clock fields.
+    """
+
+    def __init__(self, inserted: list[tuple[Any, ...]]) -> None:
+        self.inserted = inserted
+        self._input_types: tuple[Any, ...] = ()
+
+    def setinputsizes(self, *types: Any) -> None:
+        self._input_types = types
+
+    def execute(self, statement: str, parameters: tuple[Any, ...]) -> None:
+        input_types, self._input_types = self._input_types, ()
+        if statement.startswith("insert"):
+            typed = input_types + (None,) * (len(parameters) - len(input_types))
+            self.inserted.append(tuple(map(self._stored, parameters, typed)))
+
+    @staticmethod
+    def _stored(value: Any, input_type: Any) -> Any:
+        if not isinstance(value, datetime):
+            return value
+        wall_clock = value.replace(tzinfo=None)
+        if input_type is oracledb.DB_TYPE_TIMESTAMP:
+            return wall_clock
+        return wall_clock.replace(microsecond=0)
+
+
+class OracleConnection:
+    def __init__(self) -> None:
+        self.inserted: list[tuple[Any, ...]] = []
+        self.committed = False
+
+    def cursor(self) -> OracledbBindingCursor:
+        return OracledbBindingCursor(self.inserted)
+
+    def commit(self) -> None:
+        self.committed = True
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def oracle_warehouse(monkeypatch: pytest.MonkeyPatch) -> OracleConnection:
+    """The warehouse connection's hook hands out a python-oracledb-like connection."""
+    connection = OracleConnection()
+    hook = SimpleNamespace(get_conn=lambda: connection)
+    monkeypatch.setattr(
+        full_sync.BaseHook, "get_connection", lambda conn_id: SimpleNamespace(get_hook=lambda: hook)
+    )
+    monkeypatch.setenv("WMS_WAREHOUSE_KIND", "oracle")
+    return connection
+
+
+def test_on_oracle_the_window_end_is_stored_as_its_utc_instant_with_microseconds(
+    oracle_warehouse: OracleConnection,
+) -> None:
+    # 21:00 in São Paulo is midnight UTC: a window end in any zone is stored as its UTC wall clock.
+    window_end = datetime(2026, 12, 6, 21, 0, 0, 123456, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    before = datetime.now(UTC).replace(tzinfo=None)
+
+    full_sync.record_complete("sync-1", ["order_hdr", "allocation"], window_end)
+
+    after = datetime.now(UTC).replace(tzinfo=None)
+    assert oracle_warehouse.committed
+    utc_wall_clock = datetime(2026, 12, 7, 0, 0, 0, 123456, tzinfo=UTC).replace(tzinfo=None)
+    assert [row[:3] for row in oracle_warehouse.inserted] == [
+        ("sync-1", "order_hdr", utc_wall_clock),
+        ("sync-1", "allocation", utc_wall_clock),
+    ]
+    completed_at = oracle_warehouse.inserted[0][3]
+    assert before <= completed_at <= after  # UTC, to the microsecond
+
+
+def test_a_window_end_without_a_time_zone_is_refused(oracle_warehouse: OracleConnection) -> None:
+    with pytest.raises(ValueError, match="no time zone"):
+        full_sync.record_complete("sync-1", ["order_hdr"], datetime.fromisoformat("2026-12-07T00:00:00"))
+    assert oracle_warehouse.inserted == []
