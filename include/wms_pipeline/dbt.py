@@ -34,8 +34,30 @@ from cosmos.profiles import (
 )
 
 from include.wms_pipeline import settings
+from include.wms_pipeline.warehouse import oracle_db_name
 
 DBT_PROFILE = "wms"
+
+
+class OracleDbNameProfileMapping(OracleUserPasswordProfileMapping):  # type: ignore[misc]  # Cosmos ships no type information
+    """Cosmos' Oracle mapping, with the profile's `database` taken from extra.database (the DB_NAME).
+
+    Cosmos maps `database` to extra.service_name, but dbt-oracle caches relations under
+    SYS_CONTEXT('userenv','DB_NAME') and matches them on `database`: where the names differ, every
+    table and incremental model is created again from the second run and fails with ORA-00955
+    (dbt-oracle issues #193, #90). Cosmos builds the profile only when a dbt task runs (the DAG renders
+    from the manifest), so a connection without extra.database fails the dbt tasks with a message
+    naming it, while both DAGs still parse.
+    """
+
+    airflow_param_mapping = {
+        **OracleUserPasswordProfileMapping.airflow_param_mapping,
+        "database": "extra.database",
+    }
+
+    @property
+    def profile(self) -> dict[str, Any | None]:
+        return {**super().profile, "database": oracle_db_name(self.conn)}
 
 
 def profile_config(kind: str) -> ProfileConfig:
@@ -48,9 +70,7 @@ def profile_config(kind: str) -> ProfileConfig:
     elif kind == "postgres":
         mapping = PostgresUserPasswordProfileMapping(conn_id=conn_id, profile_args={"schema": schema})
     elif kind == "oracle":
-        mapping = OracleUserPasswordProfileMapping(
-            conn_id=conn_id, profile_args={"schema": schema, "threads": 2}
-        )
+        mapping = OracleDbNameProfileMapping(conn_id=conn_id, profile_args={"schema": schema, "threads": 2})
     else:
         raise ValueError(f"no dbt profile mapping for warehouse kind {kind!r}")
     return ProfileConfig(profile_name=DBT_PROFILE, target_name=kind, profile_mapping=mapping)

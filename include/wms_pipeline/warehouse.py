@@ -5,6 +5,7 @@ Credentials are returned separately from the URL so that the URL can be logged a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -40,6 +41,32 @@ def _required(conn: ConnectionLike, field: str) -> str:
     if not value:
         raise ValueError(f"Airflow connection {conn.conn_id!r} has no {field}: set it to reach the warehouse")
     return str(value)
+
+
+# An Oracle database name (DB_NAME) is a nonquoted identifier: a letter, then letters, digits, _ $ #.
+_ORACLE_DB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
+
+
+def oracle_db_name(conn: ConnectionLike) -> str:
+    """The Oracle connection's extra.database: the DB_NAME that dbt's `database` must be.
+
+    dbt-oracle files every relation it lists under SYS_CONTEXT('userenv','DB_NAME') and looks relations
+    up under the profile's `database`; when the two differ it finds none of its tables and re-creates
+    them (ORA-00955 from the second run). The service name is often not the DB_NAME (a PDB service
+    with a domain, an Autonomous Database `xyz_high`), so it is never used in its place.
+    """
+    value = str(conn.extra_dejson.get("database") or "").strip()
+    if not value:
+        raise ValueError(
+            f"Airflow connection {conn.conn_id!r} needs extra.database for dbt: set it to the value of "
+            "SELECT SYS_CONTEXT('userenv','DB_NAME') FROM dual (not the service name)"
+        )
+    if not _ORACLE_DB_NAME.fullmatch(value):
+        raise ValueError(
+            f"Airflow connection {conn.conn_id!r} has extra.database {value!r}, which is not an Oracle "
+            "database name: set it to the value of SELECT SYS_CONTEXT('userenv','DB_NAME') FROM dual"
+        )
+    return value
 
 
 def warehouse_target(conn: ConnectionLike) -> WarehouseTarget:
