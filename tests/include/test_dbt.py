@@ -41,8 +41,10 @@ def test_oracle_profile_without_the_db_name_names_the_extra_to_set(monkeypatch: 
     _use_connection(monkeypatch, ORACLE_CONNECTION)
     config = profile_config("oracle")  # building the config (DAG parse) does not need it
 
-    with pytest.raises(ValueError, match=r"wms_warehouse.*extra\.database.*SYS_CONTEXT\('userenv','DB_NAME'\)"):
-        config.profile_mapping.profile
+    with pytest.raises(
+        ValueError, match=r"wms_warehouse.*extra\.database.*SYS_CONTEXT\('userenv','DB_NAME'\)"
+    ):
+        _ = config.profile_mapping.profile
 
 
 def test_oracle_db_name_that_is_not_an_identifier_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,7 +52,7 @@ def test_oracle_db_name_that_is_not_an_identifier_is_refused(monkeypatch: pytest
     _use_connection(monkeypatch, {**ORACLE_CONNECTION, "extra": extra})
 
     with pytest.raises(ValueError, match="not an Oracle database name"):
-        profile_config("oracle").profile_mapping.profile
+        _ = profile_config("oracle").profile_mapping.profile
 
 
 def test_both_dags_parse_on_oracle_without_the_db_name() -> None:
@@ -75,4 +77,4 @@ def test_both_dags_parse_on_oracle_without_the_db_name() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "wms_full_sync" in result.stdout and "wms_incremental_sync" in result.stdout
+    assert "['wms_full_sync', 'wms_incremental_sync']" in result.stdout
