@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.common.sql.operators.sql import SQLCheckOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names mypy cannot see
     DAG,
@@ -36,6 +35,7 @@ from cosmos import DbtTaskGroup
 
 from include.wms_pipeline import assets, dbt, full_sync, settings
 from include.wms_pipeline.alerts import failure_notifiers
+from include.wms_pipeline.checks.operator import WarehouseCheckOperator
 from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, sync_checks
 from include.wms_pipeline.meltano import MeltanoRunOperator, last_window_variable, run_window
 from include.wms_pipeline.slack import SlackWebhookMessage
@@ -138,12 +138,21 @@ def _selected(entities: tuple[str, ...]) -> list[str]:
     return [entity for entity in entities if not chosen or entity in chosen]
 
 
-def _check(spec: CheckSpec, warehouse_args: dict[str, Any]) -> SQLCheckOperator:
-    return SQLCheckOperator(
-        task_id=spec.task_id,
+def check_settings(config: SyncDagConfig, kind: str) -> CheckSettings:
+    """What the DAG's checks are built from: deployment settings and the DAG's definition only."""
+    return CheckSettings(
+        settings.RAW_SCHEMA, settings.dbt_schema(), kind, config.entities, config.quarantine_threshold
+    )
+
+
+def _check(
+    spec: CheckSpec, cfg: CheckSettings, *, full_sync: bool, warehouse_args: dict[str, Any]
+) -> WarehouseCheckOperator:
+    return WarehouseCheckOperator(
+        spec=spec,
+        check_settings=cfg,
+        full_sync=full_sync,
         conn_id=settings.WAREHOUSE_CONN_ID,
-        sql=spec.sql(),
-        params=spec.params,
         doc_md=spec.description,
         **warehouse_args,
     )
@@ -177,12 +186,8 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
     # `airflow dags test` (Airflow 3.3.2's dags test fails on DAG-level deadlines when a run finishes).
     deadline_minutes = os.environ.get("WMS_DEADLINE_MINUTES", "").strip()
     deadline = timedelta(minutes=int(deadline_minutes)) if deadline_minutes else config.deadline
-    checks = sync_checks(
-        CheckSettings(
-            settings.RAW_SCHEMA, settings.dbt_schema(), kind, config.entities, config.quarantine_threshold
-        ),
-        full_sync=config.full_sync,
-    )
+    checked = check_settings(config, kind)
+    checks = sync_checks(checked, full_sync=config.full_sync)
     with DAG(
         dag_id=config.dag_id,
         dag_display_name=config.display_name,
@@ -228,8 +233,9 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
                 extract_load.append(MeltanoRunOperator(**common))
 
         extracts_done = EmptyOperator(task_id="extracts_done", trigger_rule=TriggerRule.NONE_FAILED)
-        load_checks = [_check(spec, warehouse_args) for spec in checks if spec.after == "load"]
-        model_checks = [_check(spec, warehouse_args) for spec in checks if spec.after == "transform"]
+        check_args: dict[str, Any] = {"full_sync": config.full_sync, "warehouse_args": warehouse_args}
+        load_checks = [_check(spec, checked, **check_args) for spec in checks if spec.after == "load"]
+        model_checks = [_check(spec, checked, **check_args) for spec in checks if spec.after == "transform"]
         transform = DbtTaskGroup(
             group_id="transform",
             project_config=dbt.project_config(paths),

@@ -7,6 +7,7 @@ Astro image keeps tool virtualenvs and build artefacts outside the bind-mounted 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,9 +84,33 @@ def paths(environ: dict[str, str] | None = None) -> Paths:
     )
 
 
+# Schema names go into SQL text as identifiers (bind values cannot name a table), so they must be
+# plain, unquoted, lowercase names that every warehouse reads the same way (Oracle: at most 30 bytes).
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,29}")
+
+
+def schema_name(value: str, setting: str) -> str:
+    """`value` when it is a plain schema name; a clear error naming `setting` otherwise."""
+    if not SCHEMA_NAME.fullmatch(value):
+        raise ValueError(
+            f"{setting} must be a plain lowercase schema name (letters, digits, _; at most 30; "
+            f"not starting with a digit); got {value!r}"
+        )
+    return value
+
+
+def entity_names(values: tuple[str, ...] | list[str], setting: str) -> tuple[str, ...]:
+    """`values` when every one is an entity of the product (ENTITIES_ALL); a clear error otherwise."""
+    unknown = [value for value in values if value not in ENTITIES_ALL]
+    if unknown:
+        raise ValueError(f"{setting} has entities {unknown!r} that are not in {list(ENTITIES_ALL)}")
+    return tuple(values)
+
+
 def dbt_schema(environ: dict[str, str] | None = None) -> str:
+    """The schema dbt builds the models in, from WMS_DBT_SCHEMA (checked: it is written into SQL)."""
     env = os.environ if environ is None else environ
-    return env.get("WMS_DBT_SCHEMA", DBT_SCHEMA_DEFAULT)
+    return schema_name(env.get("WMS_DBT_SCHEMA", DBT_SCHEMA_DEFAULT), "WMS_DBT_SCHEMA")
 
 
 def warehouse_kind(environ: dict[str, str] | None = None) -> str:

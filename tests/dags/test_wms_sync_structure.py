@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
+import pendulum
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.providers.standard.operators.empty import EmptyOperator
@@ -23,6 +27,19 @@ LOAD_CHECKS = {
 }
 MODEL_CHECKS = {"check_current_state_keys_unique", "check_referential_integrity"}
 DAG_IDS = ["wms_incremental_sync", "wms_full_sync"]
+# What the checks once took from params, and keys no DAG declares.
+HOSTILE_CONF_KEYS = (
+    "raw_schema",
+    "marts_schema",
+    "timestamp_literal",
+    "quarantine_threshold",
+    "freshness_hours",
+    "count_tolerance_abs",
+    "count_tolerance_ratio",
+    "orphan_tolerance_ratio",
+    "schema",
+    "sql",
+)
 PRODUCER = "transform.dbt_producer_watcher"
 
 
@@ -152,17 +169,55 @@ def test_meltano_exit_codes_never_skip_a_task(dag_bag: DagBag) -> None:
         assert task.skip_on_exit_code == []  # type: ignore[attr-defined]
 
 
+class _PushedXComs:
+    """xcom_pull as a run's check sees it: every extract task pushed one load, every plan a count."""
+
+    def __init__(self, dag_id: str) -> None:
+        self.dag_id = dag_id
+
+    def xcom_pull(self, task_ids: str, key: str = "return_value") -> Any:
+        if key == "wms_count":
+            return 5
+        entity = task_ids.removeprefix("extract_load_")
+        return {"entity": entity, "records_read": 5, "load_run_id": f"{self.dag_id}/run/{entity}/try1"}
+
+
+def _statement_sent(task: Any, context: dict[str, Any]) -> tuple[str, list[Any]]:
+    """What the check task hands its database driver in this context: the templates rendered as
+    Airflow renders them before `execute`, then the statement with its bind values."""
+    task.render_template_fields(context)
+    if hasattr(task, "statement"):
+        statement = task.statement(context)
+        return statement.sql, list(statement.binds)
+    return str(task.sql), list(task.parameters or [])
+
+
 @pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_check_params_cannot_be_replaced_by_a_manual_runs_conf(dag_bag: DagBag, dag_id: str) -> None:
-    """A run's conf overrides params of the same name, so the checks' own params must not share names
-    with the DAG's run parameters (the UI form sends every one of those, e.g. `entities: []`)."""
+def test_a_manual_runs_conf_cannot_reach_the_checks_sql(dag_bag: DagBag, dag_id: str) -> None:
+    """Airflow merges a run's conf into every task's params (`[core] dag_run_conf_overrides_params`,
+    on by default), undeclared keys included. Whatever a hostile conf carries — the checks' former
+    parameters, or new keys — no part of it reaches the SQL text or the bind values of any check."""
+    from airflow.sdk.definitions.param import process_params
+
     dag = dag_bag.dags[dag_id]
-    run_params = set(dag.params.keys())
     checks = [task for task in dag.tasks if task.task_id.startswith("check_")]
     assert checks
+    payload = (
+        "wms_raw.order_hdr; create table wms_raw.injected_by_conf as select 42 as x; select 1 from dual --"
+    )
+    hostile_conf = dict.fromkeys(HOSTILE_CONF_KEYS, payload) | {"checked_entities": [payload]}
+    end = pendulum.datetime(2026, 1, 5, 6, tz="UTC")
     for task in checks:
-        own = set(task.params.keys()) - run_params
-        assert "checked_entities" in own, task.task_id
-        assert {
-            key for key in task.params if key in run_params and task.params[key] != dag.params[key]
-        } == set()
+        params = process_params(dag, task, hostile_conf, suppress_exception=False)
+        assert params["raw_schema"] == payload, "Airflow merged the conf into the task's params"
+        context: dict[str, Any] = {
+            "params": params,
+            "ti": _PushedXComs(dag_id),
+            "run_id": "manual__2026-01-05T06:00:00+00:00",
+            "dag": dag,
+            "dag_run": SimpleNamespace(run_after=end, conf=hostile_conf),
+            "data_interval_end": end,
+        }
+        sql, binds = _statement_sent(copy.deepcopy(task), context)
+        assert "injected_by_conf" not in sql, task.task_id
+        assert [value for value in binds if "injected_by_conf" in str(value)] == [], task.task_id
