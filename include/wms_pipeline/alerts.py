@@ -86,11 +86,24 @@ def summarise_failure(context: Mapping[str, Any], secrets: Iterable[str] = ()) -
     )
 
 
+# A backtick in text placed inside a code span or block could close it; this look-alike cannot.
+_INERT_BACKTICK = "\u02cb"  # MODIFIER LETTER GRAVE ACCENT
+
+
+def slack_escape(text: str) -> str:
+    """Text that Slack shows as written: `&`, `<`, `>` escaped as Slack's formatting reference asks
+    (so no `<link|label>`, `<!channel>` or `<@user>` can form), and backticks made inert so the text
+    cannot end the code span or block it is placed in."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("`", _INERT_BACKTICK)
+
+
 def slack_text(summary: FailureSummary) -> str:
+    s = {name: slack_escape(str(value)) for name, value in vars(summary).items()}
     return (
-        f":red_circle: *WMS sync failed*: `{summary.dag_id}` / `{summary.task_id}`\n"
-        f"*Run:* {summary.run_id}\n*Data interval:* {summary.interval}\n*Try:* {summary.try_number}\n"
-        f"*Log:* {summary.log_url}\n```{summary.error}```\n"
+        f":red_circle: *WMS sync failed*: `{s['dag_id']}` / `{s['task_id']}`\n"
+        f"*Run:* {s['run_id']}\n*Data interval:* {s['interval']}\n*Try:* {s['try_number']}\n"
+        f"*Log:* {s['log_url']}\n```{s['error']}```\n"
         "Runbook: docs/runbook.md"
     )
 

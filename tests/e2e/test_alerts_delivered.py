@@ -12,9 +12,11 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,9 +50,9 @@ class FailedRun:
     smtp_failed_logins: int
 
 
-@pytest.fixture(scope="module")
-def failed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailedRun]:
-    base = tmp_path_factory.mktemp("alerts")
+@contextmanager
+def _failing_run(base: Path, conf: dict[str, Any]) -> Iterator[FailedRun]:
+    """One `dags test` run of DAG_ID whose order extract fails, with live Slack and SMTP receivers."""
     config = SimulatorConfig(
         records=20, seed=5, start_time=START, username="wms_api", password=SIMULATOR_PASSWORD
     )
@@ -82,8 +84,8 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailedRun]:
         )
         airflow.prepare()
         log = base / "dags-test.log"
-        ok = airflow.dags_test(DAG_ID, START.isoformat(), {"entities": ["order_hdr"]}, log)
-        assert not ok, "the run was expected to fail (wrong WMS password)"
+        ok = airflow.dags_test(DAG_ID, START.isoformat(), conf, log)
+        assert not ok, "the run was expected to fail"
         # The callbacks run before `dags test` returns; the short wait only absorbs receiver threads.
         emails = smtp.wait_for(1, timeout=10)
         posts = slack.wait_for(1, timeout=10)
@@ -92,6 +94,48 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailedRun]:
         slack.stop()
         smtp.stop()
         simulator.stop()
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailedRun]:
+    """The WMS password is wrong: the order extract gets a 401."""
+    with _failing_run(tmp_path_factory.mktemp("alerts"), {"entities": ["order_hdr"]}) as run:
+        yield run
+
+
+# What a person who triggers a run can make the error say: `window_start` is echoed back when it is
+# not a timestamp. A link with a false label, a channel mention, a closing code fence, an HTML tag.
+HOSTILE_WINDOW_START = "``` <!channel> <https://evil.example/runbook|Runbook> *act now* & <b>x</b> ```"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailedRun]:
+    conf = {"entities": ["order_hdr"], "window_start": HOSTILE_WINDOW_START}
+    with _failing_run(tmp_path_factory.mktemp("alerts-hostile"), conf) as run:
+        yield run
+
+
+def test_a_hostile_error_text_arrives_in_slack_as_plain_text(hostile_run: FailedRun) -> None:
+    """Slack reads `<...>` as links and mentions and ``` as a fence; the receiver gets neither from
+    the error text, only Slack's escapes, and the message's own code block stays the only one."""
+    [post] = hostile_run.posts
+    text = post.json()["text"]
+    assert "window_start must be an ISO-8601 timestamp" in text, text
+    assert "&lt;!channel&gt;" in text
+    assert "&lt;https://evil.example/runbook|Runbook&gt;" in text
+    assert "&amp;" in text
+    assert "<!channel>" not in text
+    assert "<https://evil" not in text
+    assert text.count("```") == 2, "the error must not open or close a code block of its own"
+
+
+def test_a_hostile_error_text_arrives_in_the_email_escaped(hostile_run: FailedRun) -> None:
+    [mail] = hostile_run.emails
+    body = mail.text()
+    assert "window_start must be an ISO-8601 timestamp" in html.unescape(body)
+    assert "&lt;b&gt;x&lt;/b&gt;" in body
+    assert "<b>x</b>" not in body
+    assert "<https://evil" not in body
 
 
 def test_only_the_order_extract_failed(failed_run: FailedRun) -> None:

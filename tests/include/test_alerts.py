@@ -7,7 +7,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from include.wms_pipeline.alerts import email_html, redact, slack_text, summarise_failure
+from include.wms_pipeline.alerts import (
+    FailureSummary,
+    email_html,
+    redact,
+    slack_escape,
+    slack_text,
+    summarise_failure,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,3 +72,22 @@ def test_email_escapes_the_error_text() -> None:
     html = email_html(summarise_failure(context))
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_slack_escape_leaves_no_control_sequence_slack_would_act_on() -> None:
+    """Slack's formatting reference: `&`, `<` and `>` are control characters, written `&amp;`,
+    `&lt;`, `&gt;`; a backtick run could close the code block the text sits in."""
+    escaped = slack_escape("<!here> <https://evil.example|Runbook> a & b ``` `x`")
+    assert escaped.startswith("&lt;!here&gt; &lt;https://evil.example|Runbook&gt; a &amp; b ")
+    assert "`" not in escaped
+    assert "<" not in escaped
+    assert ">" not in escaped
+
+
+def test_every_field_of_the_slack_message_is_escaped() -> None:
+    hostile = "x` <!channel> ```"
+    summary = FailureSummary(hostile, hostile, hostile, hostile, hostile, hostile, hostile)
+    text = slack_text(summary)
+    assert "<!channel>" not in text
+    assert text.count("```") == 2
+    assert text.count("`") == 2 * 2 + 3 * 2, "only the message's own code spans and block"

@@ -106,3 +106,13 @@ def test_trailing_slash_and_double_slash_are_optional(api: Api) -> None:
     without = api.get("order_hdr", page_size=3).json["results"]
     doubled = api.get("/order_hdr", page_size=3).json["results"]
     assert with_slash == without == doubled
+
+
+@pytest.mark.parametrize("mode", ["paged", "sequenced"])
+def test_the_opt_in_foreign_next_page_mode_points_links_elsewhere_until_reset(api: Api, mode: str) -> None:
+    foreign = "http://127.0.0.2:9"
+    api.sim.next_page_root = foreign
+    body = api.get("allocation/", page_mode=mode, page_size=10).json
+    assert body["next_page"].startswith(f"{foreign}/{api.sim.config.environment}/wms/lgfapi/v10/entity/")
+    api.sim.reset()
+    assert api.get("allocation/", page_mode=mode, page_size=10).json["next_page"].startswith(api.server.root)

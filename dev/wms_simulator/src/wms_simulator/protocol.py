@@ -166,7 +166,7 @@ class Protocol:
     ) -> Response:
         meta = catalog()[name]
         query = parse_list_query(meta, params)
-        base = f"{request.root}{request.path}"
+        base = f"{self.sim.next_page_root or request.root}{request.path}"
         link_params = {k: v for k, v in params.items() if k not in ("page", "cursor")}
         with self.sim.lock:
             result = self.sim.engine.evaluate(name, query)

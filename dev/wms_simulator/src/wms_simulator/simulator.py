@@ -42,6 +42,9 @@ class Simulator:
         self.faults = FaultRegistry(self.config.seed)
         self.requests: list[ServedRequest] = []
         self.root = DEFAULT_ROOT  # scheme://host:port used in record urls; set by SimulatorServer.start
+        # Opt-in, like the faults: list answers' next_page/previous_page links point at this
+        # scheme://host:port instead of the server's own (a compromised endpoint or proxy).
+        self.next_page_root: str | None = None
         small = self.config.records <= PRISTINE_COPY_LIMIT
         self._pristine = Store(self.config) if small else None  # copied on reset: cheaper than regenerating
         self._build()
@@ -60,6 +63,7 @@ class Simulator:
         with self.lock:
             self._build()
             self.faults.clear()
+            self.next_page_root = None
             self.auth.reset()
             self.requests.clear()
 
