@@ -1,9 +1,12 @@
-"""Helpers the loader tests share: the data files, an in-process target run, and a query."""
+"""Helpers the loader tests share: the data files, the warehouses, an in-process target run, and a query."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,68 @@ import sqlalchemy as sa
 from target_warehouse.target import TargetWarehouse
 
 DATA_FILES = Path(__file__).parent / "data_files"
+# The opt-in real-Oracle lane (docs/oracle.md): the loader's login, the owner of the raw schema.
+ORACLE_URL_VARIABLE = "WMS_TEST_ORACLE_URL"
+ORACLE_RAW_USER = "WMS_RAW"
+
+
+def warehouse_kinds(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The warehouses each loading test runs on: Oracle only when WMS_TEST_ORACLE_URL is set."""
+    env = os.environ if environ is None else environ
+    return ["duckdb", "postgres", *(["oracle"] if env.get(ORACLE_URL_VARIABLE) else [])]
+
+
+def oracle_test_url(environ: Mapping[str, str] | None = None) -> str:
+    """WMS_TEST_ORACLE_URL, checked: an oracle+oracledb URL logging in as WMS_RAW.
+
+    The loader writes to default_target_schema `wms_raw`, and on Oracle a schema is a user: logged in
+    as its owner it needs no ANY privilege (docs/oracle/provision.sql). Errors never show the value.
+    """
+    env = os.environ if environ is None else environ
+    example = "oracle+oracledb://wms_raw:<password>@<host>:1521/?service_name=FREEPDB1"
+    try:
+        url = sa.make_url(env.get(ORACLE_URL_VARIABLE, ""))
+    except sa.exc.ArgumentError:
+        raise ValueError(f"{ORACLE_URL_VARIABLE} is not a SQLAlchemy URL; e.g. {example}") from None
+    if url.drivername != "oracle+oracledb" or not url.host or "service_name" not in url.query:
+        raise ValueError(
+            f"{ORACLE_URL_VARIABLE} must be an oracle+oracledb URL with ?service_name=; e.g. {example}"
+        )
+    if (url.username or "").upper() != ORACLE_RAW_USER or not url.password:
+        raise ValueError(
+            f"{ORACLE_URL_VARIABLE} must log in as {ORACLE_RAW_USER} with its password; e.g. {example}"
+        )
+    return MaskedUrl(url.render_as_string(hide_password=False), url.render_as_string(hide_password=True))
+
+
+class MaskedUrl(str):
+    """A URL that is the full text wherever it is used, and shows `***` for its password in repr():
+    pytest prints fixture values through repr() when an assertion fails."""
+
+    masked: str
+
+    def __new__(cls, full: str, masked: str) -> MaskedUrl:
+        url = super().__new__(cls, full)
+        url.masked = masked
+        return url
+
+    def __repr__(self) -> str:
+        return repr(self.masked)
+
+
+def drop_own_tables(url: str) -> None:
+    """Drop (purge) every table the Oracle user of `url` owns: the lane's tests share one schema, so
+    each starts and ends with it empty. Point the lane at a throwaway database only."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            names = conn.execute(sa.text("SELECT table_name FROM user_tables WHERE dropped = 'NO'")).scalars()
+            for name in list(names):
+                if '"' in name:  # Oracle names cannot hold a double quote; refuse rather than quote
+                    raise ValueError(f"unexpected table name in the data dictionary: {name!r}")
+                conn.execute(sa.text(f'DROP TABLE "{name}" CASCADE CONSTRAINTS PURGE'))
+    finally:
+        engine.dispose()
 
 
 def run_target(config: dict[str, Any], singer_text: str) -> list[dict[str, Any]]:
@@ -30,10 +95,23 @@ def run_target(config: dict[str, Any], singer_text: str) -> list[dict[str, Any]]
 
 
 def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` (the engine is disposed so DuckDB's file lock is released)."""
+    """Rows of ``sql`` (the engine is disposed so DuckDB's file lock is released).
+
+    On Oracle a TIMESTAMP holds UTC (the loader's design) and comes back naive: it is returned aware,
+    as DuckDB's and PostgreSQL's timestamptz are, so the same assertions hold.
+    """
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(sa.text(sql))]
+            rows = [tuple(row) for row in conn.execute(sa.text(sql))]
     finally:
         engine.dispose()
+    if engine.dialect.name != "oracle":
+        return rows
+    return [tuple(_utc_if_naive(value) for value in row) for row in rows]
+
+
+def _utc_if_naive(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value

@@ -1,0 +1,43 @@
+"""The loader suite's real-Oracle lane (docs/oracle.md), in the parts that need no server: when Oracle is
+a warehouse of the loading tests, which login it must be, and that its password stays out of reports."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from warehouse_testing import ORACLE_URL_VARIABLE, oracle_test_url, warehouse_kinds
+
+PASSWORD = "pw/with@odd:chars"
+URL = "oracle+oracledb://wms_raw:pw%2Fwith%40odd%3Achars@db.example:1521/?service_name=FREEPDB1"
+
+
+def test_the_loading_tests_take_oracle_only_when_the_lane_is_configured() -> None:
+    assert warehouse_kinds({}) == ["duckdb", "postgres"]
+    assert warehouse_kinds({ORACLE_URL_VARIABLE: URL}) == ["duckdb", "postgres", "oracle"]
+
+
+def test_the_url_reaches_the_loader_whole_and_its_repr_hides_the_password() -> None:
+    url = oracle_test_url({ORACLE_URL_VARIABLE: URL})
+
+    assert sa.make_url(str(url)).password == PASSWORD
+    assert sa.make_url(str(url)).query == {"service_name": "FREEPDB1"}
+    assert PASSWORD not in repr(url)
+    assert "wms_raw:***@db.example" in repr(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("not a url", "not a SQLAlchemy URL"),
+        ("postgresql+psycopg://wms_raw:pw@db.example:5432/wms", "oracle+oracledb URL with ?service_name="),
+        ("oracle+oracledb://wms_raw:pw@db.example:1521/FREEPDB1", "oracle+oracledb URL with ?service_name="),
+        ("oracle+oracledb://wms_etl:pw@db.example:1521/?service_name=FREEPDB1", "must log in as WMS_RAW"),
+        ("oracle+oracledb://wms_raw@db.example:1521/?service_name=FREEPDB1", "with its password"),
+    ],
+)
+def test_a_wrong_url_names_the_variable_and_what_to_fix(url: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=ORACLE_URL_VARIABLE) as raised:
+        oracle_test_url({ORACLE_URL_VARIABLE: url})
+
+    assert problem in str(raised.value)
+    assert ":pw@" not in str(raised.value)
