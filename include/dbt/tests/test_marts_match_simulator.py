@@ -1,7 +1,8 @@
 """End to end: the simulator → the real Meltano project (tap + loader) → dbt build → every mart and the
 facts' key figures equal, exactly, what Python computes from the simulator's own records.
 
-One scenario per warehouse (DuckDB file, throwaway PostgreSQL):
+One scenario per warehouse (DuckDB file, throwaway PostgreSQL, and the real Oracle of the opt-in lane when
+WMS_TEST_ORACLE_URL is set: oracle_lane.py, docs/oracle.md):
 1. initial full sync (completed the way the full-sync DAG completes it) and `dbt build`;
 2. the simulated clock advances several times (orders created, progressed, cancelled, purged), one
    incremental window [end of 1, now) is loaded and `dbt build` merges it: records the WMS deleted
@@ -14,7 +15,7 @@ its own load time (the production lookback of 3 h only re-merges more rows).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,10 @@ import pytest
 from expected_from_records import CANCELLED, ExpectedFigures
 from expected_mart_rows import daily_fulfillment, order_backlog, pick_productivity
 from loaded_history import LoadedHistory, timestamp
+from oracle_lane import OracleLane, warehouse_kinds
 from simulator_pipeline import complete_full_sync, dbt_build, meltano_load
 from table_comparison import Query, table_differences
-from warehouse_targets import WarehouseTarget, duckdb_target, postgres_target
+from warehouse_targets import WarehouseTarget, duckdb_target, oracle_target, postgres_target
 from warehouses import MODEL_SCHEMA
 
 from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
@@ -100,11 +102,20 @@ def _fact_order_ids(query: Query) -> set[int]:
     return {row["order_id"] for row in query(f"select order_id from {MODEL_SCHEMA}.fct_orders")}
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> WarehouseTarget:
+@pytest.fixture(params=warehouse_kinds())
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WarehouseTarget]:
     if request.param == "duckdb":
-        return duckdb_target(tmp_path / "warehouse.duckdb")
-    return postgres_target(request.getfixturevalue("postgres_url"))
+        yield duckdb_target(tmp_path / "warehouse.duckdb")
+    elif request.param == "postgres":
+        yield postgres_target(request.getfixturevalue("postgres_url"))
+    else:
+        lane = OracleLane.from_environ()
+        assert lane is not None, "the oracle parameter exists only when WMS_TEST_ORACLE_URL is set"
+        lane.clean()  # the lane's two schemas are shared by every test: start and end empty
+        try:
+            yield oracle_target(lane, lane.db_name())
+        finally:
+            lane.clean()
 
 
 def test_marts_equal_python_figures_after_full_incremental_and_full_sync(
@@ -117,6 +128,7 @@ def test_marts_equal_python_figures_after_full_incremental_and_full_sync(
     with SimulatorServer(sim, host="127.0.0.1", port=0) as server:
         first_end = sim.now()
         meltano_load(server, warehouse, f"full-1-{run}", full_sync_id=f"full-1-{run}")
+        warehouse.after_load()
         complete_full_sync(warehouse, f"full-1-{run}", first_end)
         history.full_sync(sim, first_end)
         dbt_build(warehouse, artefacts, DBT_VARS)
@@ -126,6 +138,7 @@ def test_marts_equal_python_figures_after_full_incremental_and_full_sync(
         changes = [sim.advance(step) for step in CLOCK_ADVANCES]
         second_end = sim.now()
         meltano_load(server, warehouse, f"incremental-1-{run}", window=(first_end, second_end))
+        warehouse.after_load()
         history.incremental(sim, first_end, second_end)
         dbt_build(warehouse, artefacts, DBT_VARS)
 
@@ -144,6 +157,8 @@ def test_marts_equal_python_figures_after_full_incremental_and_full_sync(
         assert _differences(warehouse.query, history) == [], "after the incremental run"
 
         meltano_load(server, warehouse, f"full-2-{run}", full_sync_id=f"full-2-{run}")
+
+        warehouse.after_load()
         complete_full_sync(warehouse, f"full-2-{run}", second_end)
         history.full_sync(sim, second_end)
         dbt_build(warehouse, artefacts, [*DBT_VARS, "--full-refresh"])

@@ -1,9 +1,10 @@
-"""One warehouse (a DuckDB file or a PostgreSQL database) as the loader, dbt and the test each reach it."""
+"""One warehouse (a DuckDB file, a PostgreSQL database or the Oracle lane's two schemas) as the loader, dbt
+and the test each reach it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import duckdb
 import psycopg
+from oracle_lane import OracleLane
 from warehouses import postgres_env, query_duckdb, query_postgres
 
 Query = Callable[[str], list[dict[str, Any]]]
@@ -21,16 +23,19 @@ Execute = Callable[[str, Sequence[Sequence[Any]]], None]
 class WarehouseTarget:
     """Connection settings for target-warehouse and dbt, plus query/execute for the test itself.
 
-    `execute` runs one statement per parameter tuple, with `?` placeholders on both warehouses.
+    `execute` runs one statement per parameter tuple, with `?` placeholders on every warehouse.
+    `after_load` is what a deployment does between a load and dbt: on Oracle, grant dbt's user SELECT
+    on the raw tables a load may have created (docs/oracle/grant_raw_read.sql); elsewhere nothing.
     """
 
     dbt_target: str
     loader_url: str  # SQLAlchemy URL without credentials, as target-warehouse wants it
     loader_username: str
-    loader_password: str
-    dbt_env: dict[str, str]
+    loader_password: str = field(repr=False)  # never in a failing test's output
+    dbt_env: dict[str, str] = field(repr=False)  # holds dbt's password
     query: Query
     execute: Execute
+    after_load: Callable[[], None] = lambda: None
 
 
 def duckdb_target(path: Path) -> WarehouseTarget:
@@ -57,6 +62,23 @@ def postgres_target(sqlalchemy_url: str) -> WarehouseTarget:
         dbt_env=postgres_env(sqlalchemy_url),
         query=partial(query_postgres, sqlalchemy_url),
         execute=partial(_execute_postgres, sqlalchemy_url),
+    )
+
+
+def oracle_target(lane: OracleLane, database: str) -> WarehouseTarget:
+    """The lane's Oracle: the loader logs in as WMS_RAW, dbt (and the test's queries) as WMS.
+
+    `database` is the DB_NAME (`lane.db_name()`), which dbt-oracle needs as the profile's `database`.
+    """
+    return WarehouseTarget(
+        dbt_target="oracle",
+        loader_url=lane.loader_url(),
+        loader_username=lane.loader.user,
+        loader_password=lane.loader.password,
+        dbt_env=lane.profile_env(database),
+        query=partial(lane.query, lane.dbt),
+        execute=partial(lane.execute, lane.loader),
+        after_load=lane.grant_raw_read,
     )
 
 

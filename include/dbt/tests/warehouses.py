@@ -1,4 +1,4 @@
-"""Load the scripted raw rows into DuckDB or PostgreSQL and read mart rows back, for the build tests."""
+"""Load the scripted raw rows into DuckDB, PostgreSQL or Oracle and read mart rows back, for the build tests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from urllib.parse import unquote, urlsplit
 
 import duckdb
 import psycopg
-from raw_schema import as_parameters, ddl_statements, insert_statement
+from oracle_lane import OracleLane
+from raw_schema import as_parameters, ddl_statements, insert_statement, table_columns
 from scripted_wms import ScriptedWms
 
 RAW_SCHEMA = "wms_raw"
@@ -64,3 +65,36 @@ def query_postgres(url: str, sql: str) -> list[dict[str, Any]]:
         cur.execute(sql)
         names: Sequence[str] = [d.name for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+# Oracle (the opt-in lane, oracle_lane.py): the raw tables as target-warehouse creates them there.
+ORACLE_TYPES = {
+    "bigint": "NUMBER(19)",
+    "integer": "NUMBER(19)",
+    "varchar": "VARCHAR2(4000 CHAR)",
+    "timestamptz": "TIMESTAMP(6)",  # UTC, the loader's design on Oracle
+    "numeric(18,4)": "NUMBER",
+    "boolean": "NUMBER(1)",
+    "date": "DATE",
+}
+
+
+def oracle_ddl_statements() -> list[str]:
+    """CREATE TABLE statements for the raw tables, in the schema of the user that runs them (WMS_RAW)."""
+    statements = []
+    for table, columns in table_columns().items():
+        body = ", ".join(f"{name} {ORACLE_TYPES[sql_type]}" for name, sql_type in columns)
+        statements.append(f"create table {table} ({body})")
+    return statements
+
+
+def load_oracle(lane: OracleLane, wms: ScriptedWms, *, create: bool = True) -> None:
+    """As WMS_RAW: create the raw tables, insert the scripted rows, grant dbt's user SELECT on them."""
+    if create:
+        with lane.loader.connect() as connection, connection.cursor() as cursor:
+            for statement in oracle_ddl_statements():
+                cursor.execute(statement)  # fixed DDL built from constants
+    for table, rows in wms.rows.items():
+        sql, names = insert_statement(RAW_SCHEMA, table, "?")
+        lane.execute(lane.loader, sql, as_parameters(names, rows))
+    lane.grant_raw_read()
