@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase, BasicAuthenticator, OAuthAuthenticator
 
+from tap_oracle_wms.origin import InsecureURLError, require_secure_url
+
 if sys.version_info >= (3, 12):
     from typing import override
 else:
@@ -128,6 +130,10 @@ def build_authenticator(auth: t.Mapping[str, t.Any]) -> APIAuthenticatorBase:
         return BasicAuthenticator(username=str(auth["username"]), password=str(auth["password"]))
     if auth_type == "oauth2":
         _require(auth, "token_url", "client_id", "client_secret")
+        try:
+            require_secure_url(str(auth["token_url"]), "auth.token_url")
+        except InsecureURLError as exc:
+            raise AuthConfigError(str(exc)) from None
         return WMSOAuthAuthenticator(
             token_url=str(auth["token_url"]),
             client_id=str(auth["client_id"]),

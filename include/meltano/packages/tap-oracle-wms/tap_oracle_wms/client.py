@@ -135,7 +135,7 @@ class WMSStream(RESTStream[t.Any]):
 
     @override
     def get_new_paginator(self) -> NextPageLinkPaginator:
-        return NextPageLinkPaginator(self._payloads)
+        return NextPageLinkPaginator(self._payloads, self.url_base)
 
     @override
     def get_http_request(self, *, page: PageContext[t.Any]) -> HTTPRequest:

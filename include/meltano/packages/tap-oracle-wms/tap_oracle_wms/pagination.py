@@ -10,7 +10,10 @@ import sys
 import typing as t
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseHATEOASPaginator
+
+from tap_oracle_wms.origin import origin_of
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -23,18 +26,37 @@ if t.TYPE_CHECKING:
     from tap_oracle_wms.client import PayloadCache
 
 
-class NextPageLinkPaginator(BaseHATEOASPaginator):
-    """Follows the `next_page` link of the lgfapi list envelope until it is null."""
+class ForeignNextPageError(FatalAPIError):
+    """A `next_page` link leads away from the configured WMS (another scheme, host or port)."""
 
-    def __init__(self, payloads: PayloadCache) -> None:
+
+class NextPageLinkPaginator(BaseHATEOASPaginator):
+    """Follows the `next_page` link of the lgfapi list envelope until it is null.
+
+    Every request carries the WMS credential (the SDK sets the session's auth), so a link is followed
+    only when its scheme, host and port are the configured base URL's; any other link fails the stream.
+    """
+
+    def __init__(self, payloads: PayloadCache, base_url: str) -> None:
         super().__init__()
         self._payloads = payloads
+        self._base_url = base_url
 
     @override
     def get_next_url(self, response: requests.Response) -> str | None:
         payload = self._payloads.get(response)
         next_page = payload.get("next_page") if payload else None
-        return str(next_page) if next_page else None
+        if not next_page:
+            return None
+        link = str(next_page)
+        if origin_of(link) != origin_of(self._base_url):
+            msg = (
+                f"the WMS answered with a next_page link to {origin_of(link)}, not the configured "
+                f"base_url's {origin_of(self._base_url)} ({self._base_url}); refusing to send the "
+                f"credential there. Link: {link}"
+            )
+            raise ForeignNextPageError(msg)
+        return link
 
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_oracle_wms.auth import AuthConfigError, build_authenticator
 from tap_oracle_wms.discovery import SchemaSource
+from tap_oracle_wms.origin import InsecureURLError, require_secure_url
 from tap_oracle_wms.output import BufferedMsgSpecWriter
 from tap_oracle_wms.streams import CORE_ENTITIES, STREAM_TYPES, SUPPORTED_ENTITIES
 from tap_oracle_wms.window import ExtractionWindow, WindowConfigError
@@ -95,9 +96,10 @@ class TapOracleWMS(Tap):
             msg = f"`entities` has unsupported names {unknown}; supported: {list(SUPPORTED_ENTITIES)}"
             raise ConfigValidationError(msg)
         try:
+            require_secure_url(str(self.config.get("base_url") or ""), "base_url")
             ExtractionWindow.from_config(self.config)
             self.authenticator  # noqa: B018 - validates `auth` before any request
-        except (WindowConfigError, AuthConfigError) as exc:
+        except (WindowConfigError, AuthConfigError, InsecureURLError) as exc:
             raise ConfigValidationError(str(exc)) from None
         return [stream_type(tap=self) for stream_type in STREAM_TYPES if stream_type.entity in entities]
 
