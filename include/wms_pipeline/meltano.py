@@ -8,15 +8,19 @@ Meltano state is neither read nor written: the window is a pure function of the 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 import shlex
+import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import BaseHook, Variable
@@ -79,8 +83,10 @@ def last_window_variable(dag_id: str) -> str:
 def meltano_run_command(meltano: str, state_id_suffix: str) -> str:
     """The shell command of one extract-load; `--no-install` because plugins are built at deploy time."""
     # The output is also kept in a file so the task can count what the tap read (SDK metrics).
+    # umask 077: the config files Meltano writes for the tap and the loader hold the WMS credential
+    # and the warehouse password; they (and the log) are readable by their owner alone.
     return (
-        "set -o pipefail; "
+        "umask 077; set -o pipefail; "
         + " ".join(
             [
                 shlex.quote(meltano),
@@ -99,6 +105,32 @@ def meltano_run_command(meltano: str, state_id_suffix: str) -> str:
     )
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_https(url: str, what: str) -> str:
+    """`url` when it is https (plain http only on loopback: the local simulator); a clear error else.
+
+    The WMS credential travels with every request, so it must never go unencrypted to a real host.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and _loopback(host):
+        return url
+    raise ValueError(
+        f"{what} must be an https:// URL (plain http only on loopback addresses), got {url!r}: "
+        "the WMS credential would travel unencrypted"
+    )
+
+
 def wms_auth(conn: ConnectionLike) -> dict[str, Any]:
     """The tap's `auth` setting from the WMS connection (Basic by default, OAuth2 via extras)."""
     extra = conn.extra_dejson
@@ -109,9 +141,12 @@ def wms_auth(conn: ConnectionLike) -> dict[str, Any]:
                 f"Airflow connection {conn.conn_id!r} uses auth_type oauth2 and needs extra "
                 f"{', '.join(missing) or 'token_url/client_id'} and the client secret in password"
             )
+        token_url = require_https(
+            str(extra["token_url"]), f"Airflow connection {conn.conn_id!r} extra.token_url"
+        )
         return {
             "type": "oauth2",
-            "token_url": extra["token_url"],
+            "token_url": token_url,
             "client_id": extra["client_id"],
             "client_secret": conn.password,
             "scope": extra.get("scope", "urn:resource:fusion:scm:logistics:wms:lgfapi/"),
@@ -129,7 +164,9 @@ def wms_base_url(conn: ConnectionLike) -> str:
             f"Airflow connection {conn.conn_id!r} needs host (or extra.base_url) set to the WMS base URL, "
             "e.g. https://tenant.wms.ocs.oraclecloud.com/prod_env"
         )
-    return str(base).rstrip("/")
+    return require_https(
+        str(base).rstrip("/"), f"Airflow connection {conn.conn_id!r} host (or extra.base_url)"
+    )
 
 
 def extract_load_environment(
@@ -189,6 +226,84 @@ def process_environment(paths: settings.Paths, meltano_environment: str) -> dict
     }
 
 
+# What Meltano, the tap and the loader need of the worker's environment: where programs and the home
+# and temporary directories are, the locale and time zone, the way out to the WMS (proxies, CA
+# certificates) and Oracle's network configuration. Nothing else: no Airflow connection or setting
+# (AIRFLOW_CONN_*, AIRFLOW__*), no other DAG's or tool's credentials. Meltano itself requires PATH
+# (plugin_invoker.py prepends each plugin's venv to it) and passes the rest on to the plugins.
+INHERITED_VARIABLES = (
+    "PATH",
+    "HOME",
+    "USER",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "TNS_ADMIN",
+)
+
+
+def inherited_environment(worker: Mapping[str, str]) -> dict[str, str]:
+    """The part of the worker's environment an extract-load process gets (INHERITED_VARIABLES)."""
+    return {name: worker[name] for name in INHERITED_VARIABLES if name in worker}
+
+
+SCRATCH_PREFIX = "wms-el-"
+SCRATCH_OWNER_FILE = "owner.pid"
+# A scratch directory whose task process is gone is cleared once it is this old (a live task's is
+# never touched; one without an owner file, from an older version, after a day).
+STALE_SCRATCH_SECONDS = 10 * 60
+ORPHAN_SCRATCH_SECONDS = 24 * 60 * 60
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clear_stale_scratch(temp_dir: Path, *, now: float | None = None) -> list[Path]:
+    """Remove extract-load scratch directories left by killed tasks (SIGKILL, OOM): ours by prefix
+    and owner, old enough, and whose recorded task process is gone. They may hold Meltano's config
+    files with the WMS credential and the warehouse password. Returns what was removed."""
+    current = time.time() if now is None else now
+    removed: list[Path] = []
+    for candidate in temp_dir.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            info = candidate.lstat()
+            if not candidate.is_dir() or candidate.is_symlink() or info.st_uid != os.getuid():
+                continue
+            age = current - info.st_mtime
+            owner = candidate / SCRATCH_OWNER_FILE
+            if owner.exists():
+                stale = age > STALE_SCRATCH_SECONDS and not _process_alive(int(owner.read_text().strip()))
+            else:
+                stale = age > ORPHAN_SCRATCH_SECONDS
+        except (OSError, ValueError):
+            continue
+        if stale:
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
+
+
 class MeltanoRunOperator(BashOperator):
     """Runs one extract-load; adds the run's window and the credentials only at execute time."""
 
@@ -211,7 +326,8 @@ class MeltanoRunOperator(BashOperator):
             bash_command=meltano_run_command(str(resolved.meltano), state_id_suffix),
             cwd=str(resolved.meltano_project),
             env=process_environment(resolved, meltano_environment),
-            append_env=True,
+            # The process gets only what get_env builds (never the worker's whole environment).
+            append_env=False,
             # Meltano may exit 99; that must fail the task, not skip it.
             skip_on_exit_code=None,
             **kwargs,
@@ -236,8 +352,11 @@ class MeltanoRunOperator(BashOperator):
         selected = (context.get("params") or {}).get("entities") or []
         if selected and self.entity not in selected:
             raise AirflowSkipException(f"{self.entity} is not among the entities selected for this run")
-        with tempfile.TemporaryDirectory(prefix="wms-el-") as scratch:
+        for removed in clear_stale_scratch(Path(tempfile.gettempdir())):
+            self.log.warning("Removed the scratch directory %s of a task that was killed", removed)
+        with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
             self._scratch = Path(scratch)
+            (self._scratch / SCRATCH_OWNER_FILE).write_text(str(os.getpid()))
             private_system_dir(self.installed_sys_dir, self._scratch / "meltano")
             try:
                 super().execute(context)
@@ -255,7 +374,9 @@ class MeltanoRunOperator(BashOperator):
         }
 
     def get_env(self, context: Any) -> dict[str, str]:
-        env: dict[str, str] = super().get_env(context)
+        # BashOperator adds Airflow's context variables (AIRFLOW_CTX_*); the tools need none of them.
+        rendered = {k: v for k, v in super().get_env(context).items() if not k.startswith("AIRFLOW")}
+        env: dict[str, str] = {**inherited_environment(os.environ), **rendered}
         scratch: Path | None = getattr(self, "_scratch", None)
         if scratch is not None:
             env["WMS_EL_OUTPUT"] = str(scratch / "meltano.log")

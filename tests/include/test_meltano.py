@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import os
+import stat
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from airflow.models.connection import Connection
 
 from include.wms_pipeline.meltano import (
+    SCRATCH_OWNER_FILE,
+    SCRATCH_PREFIX,
+    MeltanoRunOperator,
+    clear_stale_scratch,
     extract_load_environment,
     meltano_run_command,
     private_system_dir,
     records_read,
     wms_auth,
+    wms_base_url,
 )
 from include.wms_pipeline.partitions import IdPartition
 from include.wms_pipeline.windows import ExtractionWindow
@@ -34,8 +45,8 @@ WINDOW = ExtractionWindow(datetime(2026, 1, 5, 4, tzinfo=UTC), datetime(2026, 1,
 
 def test_command_never_installs_and_never_touches_state() -> None:
     command = meltano_run_command("/venvs/meltano/bin/meltano", "wms_incremental_sync.order_hdr")
-    assert command.startswith("set -o pipefail; /venvs/meltano/bin/meltano run ")
-    assert command.split()[5:12] == [
+    assert command.startswith("umask 077; set -o pipefail; /venvs/meltano/bin/meltano run ")
+    assert command.split()[7:14] == [
         "--no-install",
         "--full-refresh",
         "--no-state-update",
@@ -132,3 +143,122 @@ def test_each_run_gets_a_private_meltano_system_dir_sharing_only_plugin_venvs(tm
         assert (private / "extractors").resolve() == installed / "extractors"
         assert (private / "loaders").resolve() == installed / "loaders"
         assert not (private / "run").exists(), "catalogs and the system DB stay private to the run"
+
+
+@pytest.mark.parametrize(
+    ("field", "url"),
+    [
+        ("host", "http://t.wms.example.com/prod"),
+        ("host", "http://10.1.2.3/prod"),
+        ("token_url", "http://idcs.example.com/oauth2/v1/token"),
+    ],
+)
+def test_a_wms_url_without_https_is_refused_naming_the_connection_field(field: str, url: str) -> None:
+    extra = {"auth_type": "oauth2", "client_id": "c", "token_url": url} if field == "token_url" else {}
+    conn = Connection(
+        conn_id="oracle_wms",
+        conn_type="http",
+        host=url if field == "host" else "https://t/p",
+        login="api",
+        password="secret",
+        extra=json.dumps(extra),
+    )
+    with pytest.raises(ValueError, match=rf"oracle_wms.*{field}.* must be an https:// URL"):
+        wms_base_url(conn) if field == "host" else wms_auth(conn)
+
+
+def test_plain_http_is_accepted_on_loopback_only() -> None:
+    for host in ("http://127.0.0.1:8080/env", "http://localhost:9/env", "http://[::1]:9/env"):
+        conn = Connection(conn_id="oracle_wms", conn_type="http", host=host, login="a", password="b")
+        assert wms_base_url(conn) == host
+
+
+WORKER_SECRETS = {
+    "AIRFLOW_CONN_OTHER_DAGS_DB": "postgresql://u:other-dag-secret@db/x",
+    "AIRFLOW_CONN_WMS_ALERTS_SLACK": "slack://:hook-token-secret@",
+    "AIRFLOW__SMTP__SMTP_PASSWORD": "smtp-secret",
+    "AIRFLOW__CORE__FERNET_KEY": "fernet-secret",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret",
+    "PYTHONPATH": "/opt/airflow/plugins",
+}
+
+
+def test_the_extract_load_process_gets_only_what_the_tools_need(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's connections, Airflow settings and other tools' credentials stay behind; PATH,
+    HOME, locale and proxy settings go through, and the run's own settings are added."""
+    for name, value in {**WORKER_SECRETS, "HTTPS_PROXY": "http://proxy:3128", "LANG": "C.UTF-8"}.items():
+        monkeypatch.setenv(name, value)
+    connections = {"oracle_wms": WMS, "wms_warehouse": WAREHOUSE}
+    monkeypatch.setattr(
+        "include.wms_pipeline.meltano.BaseHook.get_connection", lambda conn_id: connections[conn_id]
+    )
+    operator = MeltanoRunOperator(
+        task_id="extract_load_order_hdr",
+        entity="order_hdr",
+        state_id_suffix="d.order_hdr",
+        lookback_minutes=30,
+        default_span=timedelta(hours=2),
+        meltano_environment="prod",
+    )
+    context: dict[str, Any] = {
+        "params": {},
+        "dag": SimpleNamespace(dag_id="d"),
+        "dag_run": SimpleNamespace(run_after=WINDOW.end),
+        "data_interval_start": WINDOW.start,
+        "data_interval_end": WINDOW.end,
+        "run_id": "r",
+        "ti": SimpleNamespace(try_number=1, dag_id="d", task_id="extract_load_order_hdr", run_id="r"),
+        "logical_date": WINDOW.end,
+    }
+    env = operator.get_env(context)
+    leaked = {name for name, value in env.items() if any(s in value for s in WORKER_SECRETS.values())}
+    assert leaked == set()
+    assert not [name for name in env if name.startswith("AIRFLOW") or name == "PYTHONPATH"]
+    assert env["PATH"] == os.environ["PATH"]
+    assert env["HTTPS_PROXY"] == "http://proxy:3128"
+    assert env["LANG"] == "C.UTF-8"
+    assert env["MELTANO_ENVIRONMENT"] == "prod"
+    assert json.loads(env["TAP_ORACLE_WMS_ENTITIES"]) == ["order_hdr"]
+    assert "TARGET_WAREHOUSE_PASSWORD" in env
+
+
+def test_files_the_tools_write_are_readable_by_their_owner_alone(tmp_path: Path) -> None:
+    """Meltano writes the tap's and loader's config (credentials) with open(..., "w"): the command's
+    umask decides their mode."""
+    fake_meltano = tmp_path / "meltano"
+    fake_meltano.write_text(f"#!/bin/sh\necho '{{}}' > {tmp_path}/tap.config.json\n")
+    fake_meltano.chmod(0o755)
+    command = meltano_run_command(str(fake_meltano), "d.order_hdr")
+    output = tmp_path / "meltano.log"
+    subprocess.run(
+        ["bash", "-c", command], env={"PATH": os.environ["PATH"], "WMS_EL_OUTPUT": str(output)}, check=True
+    )
+    for written in (tmp_path / "tap.config.json", output):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600, written
+
+
+def _scratch(temp: Path, name: str, *, pid: int | None, age_seconds: float) -> Path:
+    directory = temp / name
+    directory.mkdir()
+    (directory / "tap.0.config.json").write_text("{}")
+    if pid is not None:
+        (directory / SCRATCH_OWNER_FILE).write_text(str(pid))
+    old = time.time() - age_seconds
+    os.utime(directory, (old, old))
+    return directory
+
+
+def test_scratch_left_by_a_killed_task_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    killed = _scratch(tmp_path, f"{SCRATCH_PREFIX}killed", pid=finished.pid, age_seconds=3600)
+    running = _scratch(tmp_path, f"{SCRATCH_PREFIX}running", pid=os.getpid(), age_seconds=3600)
+    just_started = _scratch(tmp_path, f"{SCRATCH_PREFIX}young", pid=finished.pid, age_seconds=5)
+    old_without_owner = _scratch(tmp_path, f"{SCRATCH_PREFIX}old", pid=None, age_seconds=2 * 86400)
+    not_ours = _scratch(tmp_path, "other-tool-dir", pid=finished.pid, age_seconds=3600)
+
+    removed = clear_stale_scratch(tmp_path)
+
+    assert sorted(removed) == sorted([killed, old_without_owner])
+    assert not killed.exists()
+    assert all(path.exists() for path in (running, just_started, not_ours))
