@@ -1,0 +1,1 @@
+"""A recording stand-in for python-oracledb and an Oracle server (dev/test only, never deployed)."""

@@ -1,0 +1,116 @@
+"""Test helpers usable from every environment (standard library only): start the server, ask it
+for its report, reset it, and the environment that makes a subprocess use the shim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from oracle_standin import wire
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # dev/oracle_standin
+REPO_ROOT = PACKAGE_ROOT.parents[1]
+SHIM = PACKAGE_ROOT / "shim"
+SRC = PACKAGE_ROOT / "src"
+SERVER_PYTHON = REPO_ROOT / ".venvs" / "dbt" / "bin" / "python"
+
+
+@dataclasses.dataclass
+class Report:
+    statements: list[dict[str, Any]]
+    violations: list[dict[str, Any]]
+    catalog: list[dict[str, Any]]
+
+    def table(self, owner: str, name: str) -> dict[str, Any] | None:
+        return next((t for t in self.catalog if t["owner"] == owner and t["name"] == name), None)
+
+    def unanalysed(self) -> list[dict[str, Any]]:
+        return [s for s in self.statements if not s["analysed"]]
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [s for s in self.statements if s["outcome"] != "ok"]
+
+    def rules_broken(self) -> set[str]:
+        return {v["rule"] for v in self.violations}
+
+
+class StandIn:
+    """A running stand-in server and how to reach it."""
+
+    def __init__(self, address: str, process: subprocess.Popen[str]) -> None:
+        self.address = address
+        self.process = process
+
+    def _control(self, message: dict[str, Any]) -> dict[str, Any]:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as channel:
+            channel.connect(self.address)
+            channel.sendall(wire.dumps({"op": "control", **message}))
+            with channel.makefile("rb") as reader:
+                return wire.loads(reader.readline())
+
+    def report(self) -> Report:
+        answer = self._control({"action": "report"})
+        return Report(answer["statements"], answer["violations"], answer["catalog"])
+
+    def reset(self, **settings: Any) -> None:
+        self._control({"action": "reset", "settings": settings})
+
+    def environment(self, label: str, base: dict[str, str] | None = None) -> dict[str, str]:
+        """A subprocess environment whose ``import oracledb`` is the shim, talking to this server."""
+        env = dict(os.environ if base is None else base)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(SHIM), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+        )
+        env[wire.ADDRESS_ENV] = self.address
+        env[wire.LABEL_ENV] = label
+        return env
+
+
+@contextmanager
+def running_standin(version: str = "19.0.0.0.0", db_name: str = "WMSCDB") -> Iterator[StandIn]:
+    """Start ``python -m oracle_standin.server`` in the dbt environment (sqlglot, duckdb)."""
+    directory = tempfile.mkdtemp(prefix="ora-standin-")
+    address = str(Path(directory) / "standin.sock")
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    process = subprocess.Popen(
+        [
+            str(SERVER_PYTHON),
+            "-m",
+            "oracle_standin.server",
+            "--socket",
+            address,
+            "--version",
+            version,
+            "--db-name",
+            db_name,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("listening on"):
+            raise RuntimeError(
+                f"the Oracle stand-in did not start: {line}{process.stderr.read() if process.stderr else ''}"
+            )
+        yield StandIn(address, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        Path(address).unlink(missing_ok=True)
+        time.sleep(0)
