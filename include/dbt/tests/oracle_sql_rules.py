@@ -1,8 +1,10 @@
 """Static checks that compiled SQL is valid for Oracle (19c and later), without an Oracle server.
 
 They cover the mistakes portable SQL most often makes on Oracle: LIMIT, boolean literals and types,
-`AS` before a table alias, reserved words as CTE names or aliases, Postgres `::` casts and
-identifiers over 30 characters (relation names may use Oracle 12.2+'s 128).
+`AS` before a table alias, reserved words as CTE names or aliases, Postgres `::` casts,
+identifiers over 30 characters (relation names may use Oracle 12.2+'s 128), nonquoted identifiers
+that do not begin with a letter, SELECT without FROM, and string literals cast to a date, timestamp
+or number (which read the session's NLS formats).
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ sysdate table then to trigger uid union unique update user validate values varch
 whenever where with
 """
 RESERVED_WORDS = frozenset(_RESERVED_WORDS_TEXT.split())
+
+# Casting a string literal to these reads NLS_DATE_FORMAT / NLS_TIMESTAMP_FORMAT /
+# NLS_NUMERIC_CHARACTERS of the session (SQL Language Reference, CAST and "Datetime Format Models").
+_NLS_DEPENDENT_TYPES = frozenset({"date", "timestamp", "number", "integer", "float", "decimal", "numeric"})
+# Where a SELECT's clause list ends when no FROM came first.
+_SELECT_ENDS = frozenset({"union", "intersect", "minus", "except"})
 
 MAX_IDENTIFIER = 30
 MAX_RELATION_NAME = 128
@@ -115,6 +123,17 @@ def oracle_violations(sql: str) -> list[str]:
         if token.kind != "word":
             continue
         word = token.lower
+        if not word[0].isalpha():
+            # SQL Language Reference, "Database Object Naming Rules": a nonquoted identifier must
+            # begin with an alphabetic character (ORA-00911).
+            problems.append(f"identifier '{token.text}' does not begin with a letter (quote it or rename it)")
+        if word == "select" and not _select_has_from(tokens, index):
+            problems.append("SELECT without FROM (use FROM DUAL; Oracle before 23ai: ORA-00923)")
+        if word == "cast" and _casts_string_to_nls_type(tokens, index):
+            problems.append(
+                "string literal cast to a date, timestamp or number depends on the session's NLS settings "
+                "(use TO_DATE/TO_TIMESTAMP with a format, or a numeric literal)"
+            )
         if word == "limit":
             problems.append("LIMIT is not Oracle SQL (use FETCH FIRST or a window function)")
         if word in ("true", "false", "boolean"):
@@ -136,6 +155,38 @@ def oracle_violations(sql: str) -> list[str]:
         if index in relation_parts and len(token.text) > MAX_RELATION_NAME:
             problems.append(f"relation name '{token.text}' is longer than {MAX_RELATION_NAME} characters")
     return problems
+
+
+def _select_has_from(tokens: list[Token], select_index: int) -> bool:
+    """Whether the SELECT at `select_index` reaches a FROM at its own parenthesis depth before it ends."""
+    depth = 0
+    for token in tokens[select_index + 1 :]:
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth == 0 and token.kind == "word":
+            if token.lower == "from":
+                return True
+            if token.lower in _SELECT_ENDS or token.lower == "select":
+                return False
+        elif depth == 0 and token.text == ";":
+            return False
+    return False
+
+
+def _casts_string_to_nls_type(tokens: list[Token], cast_index: int) -> bool:
+    """`cast('literal' as date|timestamp|number...)`."""
+    window = tokens[cast_index + 1 : cast_index + 5]
+    return (
+        len(window) == 4
+        and window[0].text == "("
+        and window[1].kind == "string"
+        and window[2].lower == "as"
+        and window[3].lower in _NLS_DEPENDENT_TYPES
+    )
 
 
 def _check_table_reference(

@@ -24,6 +24,15 @@ from oracle_sql_rules import oracle_violations
         ("select a::int from t", "'::' cast"),
         ("select " + "a" * 31 + " from t", "longer than 30"),
         ("select a from s." + "b" * 129 + " x", "longer than 128"),
+        (
+            "select * from (select 1 a from dual) _dbt_internal_unit_test_actual",
+            "does not begin with a letter",
+        ),
+        ("select 1 as a union all select 2 as a from dual", "SELECT without FROM"),
+        ("select a from t where a in (select 1)", "SELECT without FROM"),
+        ("select cast('2025-06-01' as date) d from dual", "NLS"),
+        ("select cast('2025-06-02 02:30:00' as timestamp(6)) t from dual", "NLS"),
+        ("select cast('8.5' as number) n from dual", "NLS"),
     ],
 )
 def test_each_rule_reports_its_mistake(sql: str, expected_fragment: str) -> None:
