@@ -1,4 +1,7 @@
-"""`dbt parse` works for every target with no database and no secrets (Cosmos builds its manifest this way)."""
+"""`dbt parse` works for every target with no database and no secrets (Cosmos builds its manifest this way).
+
+The oracle target needs one setting that has no safe default: WMS_ORA_DATABASE, the DB_NAME.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import pytest
 from dbt_runner import PROJECT_DIR, run_dbt
 
 TARGETS = {"duckdb": "duckdb", "postgres": "postgres", "oracle": "oracle"}
+# Not a secret: the value of SELECT SYS_CONTEXT('userenv','DB_NAME') FROM dual.
+TARGET_ENV = {"oracle": {"WMS_ORA_DATABASE": "WMSPROD"}}
 MARTS = {"mart_daily_fulfillment", "mart_order_backlog", "mart_pick_productivity"}
 
 
@@ -20,7 +25,11 @@ def _manifest(artefacts: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_parse_without_database(target: str, tmp_path: Path) -> None:
-    run_dbt(["parse", "--target", target], tmp_path, {"WMS_RAW_SCHEMA": "raw_from_env"})
+    run_dbt(
+        ["parse", "--target", target],
+        tmp_path,
+        {"WMS_RAW_SCHEMA": "raw_from_env", **TARGET_ENV.get(target, {})},
+    )
 
     manifest = _manifest(tmp_path)
     assert manifest["metadata"]["adapter_type"] == TARGETS[target]
@@ -46,3 +55,11 @@ def test_parse_without_database(target: str, tmp_path: Path) -> None:
         columns = models[name]["columns"]
         assert columns, f"{name} documents no columns"
         assert [c for c, spec in columns.items() if not spec["description"].strip()] == []
+
+
+def test_oracle_target_without_the_db_name_names_the_setting(tmp_path: Path) -> None:
+    """dbt-oracle finds its relations only under the DB_NAME (its relation cache is filled from
+    SYS_CONTEXT('userenv','DB_NAME')); a `database` that defaulted to anything else, such as the
+    service name, would re-create every table from the second run (ORA-00955)."""
+    with pytest.raises(AssertionError, match="WMS_ORA_DATABASE"):
+        run_dbt(["parse", "--target", "oracle"], tmp_path, {"WMS_ORA_SERVICE": "wmsprod.example.com"})

@@ -1,4 +1,8 @@
-{#- An offset-aware timestamp (or ISO-8601 text with an offset) as a plain TIMESTAMP in UTC. -#}
+{#- A raw timestamp as a plain TIMESTAMP in UTC. DuckDB and PostgreSQL store the raw times
+    offset-aware (or as ISO-8601 text with an offset); Oracle stores them as plain TIMESTAMP(6)
+    already holding UTC (TIMESTAMP WITH TIME ZONE cannot be part of the raw tables' primary key,
+    ORA-02329), so there the value is taken as it is: no conversion that would read the session's
+    time zone. -#}
 {% macro wms_to_utc(expr) -%}
     {{ return(adapter.dispatch('wms_to_utc', 'wms')(expr)) }}
 {%- endmacro %}
@@ -15,6 +19,8 @@
     timezone('UTC', cast({{ expr }} as timestamptz))
 {%- endmacro %}
 
+{#- sys_extract_utc() of a plain TIMESTAMP first reads it in the session time zone, which python-oracledb
+    thin mode takes from the dbt worker's local zone: the result would move with the worker. -#}
 {% macro oracle__wms_to_utc(expr) -%}
-    sys_extract_utc({{ expr }})
+    cast({{ expr }} as timestamp(6))
 {%- endmacro %}
