@@ -221,3 +221,26 @@ def test_a_manual_runs_conf_cannot_reach_the_checks_sql(dag_bag: DagBag, dag_id:
         sql, binds = _statement_sent(copy.deepcopy(task), context)
         assert "injected_by_conf" not in sql, task.task_id
         assert [value for value in binds if "injected_by_conf" in str(value)] == [], task.task_id
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("entities", ["order_hdr; drop table wms_raw.order_hdr"]),
+        ("entities", "order_hdr' union select 1 --"),
+        ("full_refresh", "true; rm -rf /"),
+    ],
+)
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_a_hostile_value_for_a_declared_run_param_fails_naming_it(
+    dag_bag: DagBag, dag_id: str, param: str, value: Any
+) -> None:
+    """The params a run may set are typed: a value outside the type is refused before any task runs
+    (the API and the Trigger form validate the same way; `window_*` are parsed by windows.py)."""
+    from airflow.sdk.definitions.param import process_params
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = dag_bag.dags[dag_id]
+    task = next(task for task in dag.tasks if task.task_id.startswith("extract_load_"))
+    with pytest.raises(ParamValidationError, match=param):
+        process_params(dag, task, {param: value}, suppress_exception=False)
