@@ -24,6 +24,10 @@ os.environ.setdefault("WMS_STATE_DIR", str(REPO_ROOT / ".local"))
 for path in (REPO_ROOT, REPO_ROOT / "dev"):  # the include package; the dev-only local runner
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+# The real-Oracle lane's helpers (oracle_lane), shared with the dbt suite; last, so they shadow nothing.
+_DBT_TESTS = str(REPO_ROOT / "include" / "dbt" / "tests")
+if _DBT_TESTS not in sys.path:
+    sys.path.append(_DBT_TESTS)
 
 
 @pytest.fixture(scope="session")

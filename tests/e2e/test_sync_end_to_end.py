@@ -1,4 +1,5 @@
-"""Both DAGs, through Airflow, against the simulator, on DuckDB and on PostgreSQL.
+"""Both DAGs, through Airflow, against the simulator, on DuckDB and on PostgreSQL (and on a real Oracle
+when the opt-in lane is configured: WMS_TEST_ORACLE_URL, WMS_TEST_ORACLE_DBT_URL; docs/oracle.md).
 
 The scenario is the product's week in miniature: the weekly full sync loads everything, the simulated
 WMS clock moves on by one interval (orders are created, progress, get cancelled or deleted), and the
@@ -8,14 +9,16 @@ records: the raw history holds exactly every (id, mod_ts) version the WMS showed
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pytest
+from oracle_lane import OracleLane, OracleLogin, warehouse_kinds
 
 from include.wms_pipeline.settings import ENTITIES_ALL
 from local_runner.airflow_home import LocalAirflow
@@ -31,7 +34,7 @@ PASSWORD = "e2e-wms-password-0193"
 @dataclass
 class Scenario:
     airflow: LocalAirflow
-    reader: WarehouseReader
+    reader: Reader
     simulator: SimulatorServer
     after_full_sync: dict[str, set[tuple[int, datetime]]]
     after_incremental: dict[str, set[tuple[int, datetime]]]
@@ -46,6 +49,33 @@ def _versions(simulator: SimulatorServer) -> dict[str, set[tuple[int, datetime]]
             for record_id, ts in simulator.sim.versions(entity).items()
         }
         for entity in ENTITIES_ALL
+    }
+
+
+class OracleReader:
+    """WarehouseReader's `rows` on the Oracle lane, as dbt's user (WMS reads every raw table)."""
+
+    kind = "oracle"
+
+    def __init__(self, lane: OracleLane) -> None:
+        self.lane = lane
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row.values()) for row in self.lane.query(self.lane.dbt, sql)]
+
+
+Reader: TypeAlias = WarehouseReader | OracleReader
+
+
+def _oracle_conn(login: OracleLogin, database: str) -> dict[str, Any]:
+    """An Airflow connection as docs/oracle.md describes it: extra service_name and database (DB_NAME)."""
+    return {
+        "conn_type": "oracle",
+        "host": login.host,
+        "port": login.port,
+        "login": login.user,
+        "password": login.password,
+        "extra": {"service_name": login.service_name, "database": database},
     }
 
 
@@ -70,15 +100,54 @@ def _warehouse(
     return conn, WarehouseReader("postgres", info.url(dbname, driver="postgresql"))
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module", params=warehouse_kinds())
 def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     kind: str = request.param
+    if kind == "oracle":
+        yield from _oracle_scenario(tmp_path_factory)
+    else:
+        yield from _scenario(kind, tmp_path_factory, request)
+
+
+def _oracle_scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    """The lane's Oracle: the loader's connection `wms_warehouse` logs in as WMS_RAW, dbt's
+    `wms_warehouse_dbt` as WMS (docs/oracle.md, the connection model); both schemas emptied before
+    and after."""
+    lane = OracleLane.from_environ()
+    assert lane is not None, "the oracle parameter exists only when WMS_TEST_ORACLE_URL is set"
+    lane.clean()
+    try:
+        database = lane.db_name()
+        dbt_conn = {"AIRFLOW_CONN_WMS_WAREHOUSE_DBT": json.dumps(_oracle_conn(lane.dbt, database))}
+        yield from _scenario(
+            "oracle",
+            tmp_path_factory,
+            warehouse=(_oracle_conn(lane.loader, database), OracleReader(lane)),
+            extra_env=dbt_conn,
+            secrets=[lane.loader.password, lane.dbt.password],
+        )
+    finally:
+        lane.clean()
+
+
+def _scenario(
+    kind: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest | None = None,
+    *,
+    warehouse: tuple[dict[str, Any], Reader] | None = None,
+    extra_env: dict[str, str] | None = None,
+    secrets: list[str] | None = None,
+) -> Iterator[Scenario]:
     base = tmp_path_factory.mktemp(f"e2e-{kind}")
     config = SimulatorConfig(
         records=120, seed=11, start_time=START, environment="lgf_test", username="wms_api", password=PASSWORD
     )
     with SimulatorServer(Simulator(config), host="127.0.0.1", port=0) as simulator:
-        conn, reader = _warehouse(kind, base, request)
+        if warehouse is None:
+            assert request is not None
+            warehouse = _warehouse(kind, base, request)
+        conn, reader = warehouse
         airflow = LocalAirflow(
             home=base / "airflow",
             warehouse_conn=conn,
@@ -90,7 +159,7 @@ def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
                 "password": PASSWORD,
             },
             # Small partitions so the full sync really maps over several id ranges.
-            extra_env={"WMS_TASK_RETRIES": "0", "WMS_MIN_IDS_PER_PARTITION": "40"},
+            extra_env={"WMS_TASK_RETRIES": "0", "WMS_MIN_IDS_PER_PARTITION": "40", **(extra_env or {})},
         )
         airflow.prepare()
         outputs = [base / "full-sync.log", base / "incremental.log"]
@@ -102,11 +171,11 @@ def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         simulator.sim.advance(INTERVAL)
         ok = airflow.dags_test("wms_incremental_sync", (START + INTERVAL).isoformat(), {}, outputs[1])
         assert ok, outputs[1].read_text()[-4000:]
-        secrets = [PASSWORD] + ([conn["password"]] if conn.get("password") else [])
+        secrets = [PASSWORD, *(secrets or ([conn["password"]] if conn.get("password") else []))]
         yield Scenario(airflow, reader, simulator, after_full_sync, _versions(simulator), outputs, secrets)
 
 
-def _raw(reader: WarehouseReader, entity: str) -> list[tuple[int, datetime]]:
+def _raw(reader: Reader, entity: str) -> list[tuple[int, datetime]]:
     return [(int(i), ts) for i, ts in reader.rows(f"select id, mod_ts from wms_raw.{entity}")]
 
 
@@ -166,5 +235,6 @@ def test_no_secret_reaches_the_airflow_output(scenario: Scenario) -> None:
         ]
     assert stored[0], "no XCom to search: the metadata DB is not the one the runs used"
     texts += [str(value) for rows in stored for (value,) in rows]
-    assert len(scenario.secrets) == (2 if scenario.reader.kind == "postgres" else 1)
+    # The WMS password, and each warehouse login's: PostgreSQL one, Oracle two (loader and dbt).
+    assert len(scenario.secrets) == {"duckdb": 1, "postgres": 2, "oracle": 3}[scenario.reader.kind]
     assert [secret for secret in scenario.secrets if any(secret in text for text in texts)] == []
