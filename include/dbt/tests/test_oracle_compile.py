@@ -75,6 +75,7 @@ def test_dispatch_macros_resolve_to_oracle(compiled_dir: Path) -> None:
     assert "from_tz(" in orders  # wms_local_date
     assert "extract(day from" in orders  # wms_hours_between
     assert "median(" in daily  # wms_median
+    assert "as binary_double)" in orders  # wms_type_double: binary64 like the others, not NUMBER
     assert "cv.is_picking_flg = 1" in allocations  # wms_bool_to_int on NUMBER(1)
     assert "numtodsinterval" in orders  # dbt.dateadd in the incremental filter
     assert "from wms_dw.fct_orders" in orders  # the incremental branch was compiled
