@@ -55,11 +55,17 @@ class BatchTarget:
 # rolls back. Running it again sees the other load's rows as already present.
 KEY_CONFLICT_ATTEMPTS = 8
 _KEY_CONFLICT_MARKERS = ("duplicate key value violates unique constraint", "ora-00001", "unique constraint")
+# ORA-00060: two loads inserting overlapping keys in different orders wait on each other's
+# uncommitted unique-index entries; Oracle breaks the deadlock by rolling back one statement.
+_DEADLOCK_MARKERS = ("ora-00060",)
 
 
-def _is_key_conflict(exc: sa.exc.IntegrityError) -> bool:
+def _is_retryable(exc: sa.exc.DBAPIError) -> bool:
+    """A key conflict with a concurrent load, or a deadlock Oracle broke (see ``write_batch``)."""
     text = str(exc.orig if exc.orig is not None else exc).lower()
-    return any(marker in text for marker in _KEY_CONFLICT_MARKERS)
+    if isinstance(exc, sa.exc.IntegrityError) and any(marker in text for marker in _KEY_CONFLICT_MARKERS):
+        return True
+    return any(marker in text for marker in _DEADLOCK_MARKERS)
 
 
 def write_batch(
@@ -72,12 +78,20 @@ def write_batch(
     rejected: Sequence[tuple[str, str]],
     received: int,
 ) -> BatchCounts:
-    """Load one batch atomically, again from the start when a concurrent load won a key race."""
+    """Load one batch atomically, again from the start when a concurrent load got in its way.
+
+    Retried: a key conflict (the other load committed the same (id, mod_ts) first) and an Oracle
+    deadlock (ORA-00060). Both are safe to redo: Oracle rolls back only the statement that hit the
+    deadlock, but the error leaves our batch transaction, which is then rolled back as a whole
+    (nothing of the batch is committed, the private staging table goes with it), and the next
+    attempt stages and inserts the batch from the start, seeing whatever the other load committed
+    as already present.
+    """
     for attempt in range(1, KEY_CONFLICT_ATTEMPTS + 1):
         try:
             return _write_batch_once(connector, target, raw, columns, values, row_count, rejected, received)
-        except sa.exc.IntegrityError as exc:
-            if attempt == KEY_CONFLICT_ATTEMPTS or not _is_key_conflict(exc):
+        except sa.exc.DBAPIError as exc:
+            if attempt == KEY_CONFLICT_ATTEMPTS or not _is_retryable(exc):
                 raise
             time.sleep(random.uniform(0.05, 0.2) * attempt)  # noqa: S311 - jitter, not cryptography
     raise AssertionError("unreachable")

@@ -14,15 +14,24 @@ from typing import Any
 import sqlalchemy as sa
 from singer_sdk.sql import SQLConnector
 
-from target_warehouse.columns import ColumnSpec, Kind
 from target_warehouse.dialects import WarehouseDialect, dialect_for
-from target_warehouse.errors import WarehouseConfigError, explain, masked
+from target_warehouse.errors import (
+    ConcurrentSchemaChange,
+    SchemaChangeTimeout,
+    WarehouseConfigError,
+    explain,
+    masked,
+)
 from target_warehouse.tables import bookkeeping_tables
 
 DEFAULT_URL = "duckdb:///warehouse.duckdb"
 # Attempts at CREATE ... when a parallel load may be creating the same object at the same moment.
 _DDL_ATTEMPTS = 3
 _CONCURRENT_DDL = ("already exists", "duplicate key value violates unique constraint", "ora-00955")
+# A schema change that waited for other loaders' transactions (the session's DDL lock timeout) is
+# tried again this many times, after 2, 4, 8... seconds, before the run fails.
+DDL_LOCK_ATTEMPTS = 5
+DDL_LOCK_BACKOFF_SECONDS = 2.0
 
 
 def _is_concurrent_ddl(exc: sa.exc.DBAPIError) -> bool:
@@ -78,7 +87,9 @@ class WarehouseConnector(SQLConnector):
         if url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:"):
             Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, pool_pre_ping=url.get_backend_name() != "duckdb")
-        setup = dialect_for(engine.dialect).session_setup
+        dialect = dialect_for(engine.dialect, self.config)
+        dialect.prepare_engine(engine)
+        setup = dialect.session_setup
         if setup:
 
             @sa.event.listens_for(engine, "connect")
@@ -93,7 +104,7 @@ class WarehouseConnector(SQLConnector):
     @functools.cached_property
     def dialect(self) -> WarehouseDialect:
         try:
-            return dialect_for(self._engine.dialect)
+            return dialect_for(self._engine.dialect, self.config)
         except ValueError as exc:
             raise WarehouseConfigError(str(exc)) from None
 
@@ -177,12 +188,38 @@ class WarehouseConnector(SQLConnector):
         with self.begin() as conn:
             return self.dialect.existing_columns(conn, table)
 
-    def run_ddl(self, statements: list[str]) -> None:
-        """DDL runs outside batch transactions (Oracle commits DDL implicitly anyway)."""
+    def run_ddl(self, table: sa.Table, statements: list[str]) -> None:
+        """Run schema-change statements on ``table``, each in its own transaction.
+
+        DDL runs outside batch transactions, and one statement at a time, as Oracle runs it anyway
+        (every DDL statement commits implicitly): a crash leaves a state the next plan resumes from
+        (evolution.py). A statement that waited for other loaders' transactions for the session's
+        lock timeout (Oracle ORA-00054) is retried with backoff; a statement that fails because
+        another loader changed the table first raises ConcurrentSchemaChange (plan again).
+        """
+        dialect, name = self.dialect, self.dialect.format_table(table)
+        for statement in statements:
+            for attempt in range(1, DDL_LOCK_ATTEMPTS + 1):
+                try:
+                    self.logger.info("Schema change: %s", statement)
+                    self._execute_ddl(statement)
+                    break
+                except sa.exc.DBAPIError as exc:
+                    text = str(exc.orig if exc.orig is not None else exc).lower()
+                    if any(marker in text for marker in dialect.concurrent_change_markers):
+                        raise ConcurrentSchemaChange(f"{name} changed meanwhile: {exc.orig}") from exc
+                    if not any(marker in text for marker in dialect.lock_timeout_markers):
+                        raise
+                    if attempt == DDL_LOCK_ATTEMPTS:
+                        raise SchemaChangeTimeout(
+                            f"Cannot change table {name}: other sessions held it locked through "
+                            f"{DDL_LOCK_ATTEMPTS} attempts ({exc.orig}); the statement was: {statement}"
+                        ) from None
+                    time.sleep(DDL_LOCK_BACKOFF_SECONDS * 2 ** (attempt - 1))
+
+    def _execute_ddl(self, statement: str) -> None:
         with self.begin() as conn:
-            for statement in statements:
-                self.logger.info("Schema change: %s", statement)
-                conn.execute(sa.text(statement))
+            conn.execute(sa.text(statement))
 
     def create_table(self, table: sa.Table) -> None:
         for attempt in range(_DDL_ATTEMPTS):
@@ -196,26 +233,6 @@ class WarehouseConnector(SQLConnector):
                     time.sleep(0.2 * (attempt + 1))
                     continue
                 raise
-
-    def evolution_ddl(
-        self,
-        table: sa.Table,
-        columns: list[ColumnSpec],
-        existing: dict[str, int | None],
-        wanted: dict[str, int | None],
-    ) -> list[str]:
-        """ADD missing columns and widen text columns that are too short; never drop or narrow."""
-        statements: list[str] = []
-        for column in columns:
-            name = column.name
-            physical = str(self.dialect.identifier(name)).lower()
-            if physical not in existing:
-                statements += self.dialect.add_column_ddl(table, column, wanted.get(name))
-            elif column.kind is Kind.TEXT and self.dialect.bounded_strings:
-                current, needed = existing[physical], wanted.get(name)
-                if current is not None and (needed is None or needed > current):
-                    statements += self.dialect.widen_text_ddl(table, name, needed)
-        return statements
 
 
 class _Guarded:

@@ -33,6 +33,14 @@ class WarehouseConfigError(RuntimeError):
     """The warehouse cannot be used as configured; the message names the setting to fix."""
 
 
+class ConcurrentSchemaChange(RuntimeError):
+    """A schema change failed because another loader changed the same table first; plan again."""
+
+
+class SchemaChangeTimeout(RuntimeError):
+    """A schema change kept waiting for other sessions' locks on its table; the message names it."""
+
+
 class QuarantineThresholdExceeded(RuntimeError):
     """More records were quarantined in this run than ``quarantine_threshold`` allows."""
 

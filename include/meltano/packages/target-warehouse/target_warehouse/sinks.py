@@ -11,12 +11,13 @@ from singer_sdk.sql import SQLSink
 from typing_extensions import override
 
 from target_warehouse.arrow_batch import arrow_plan
-from target_warehouse.batch import BatchTarget, write_batch
+from target_warehouse.batch import BatchCounts, BatchTarget, write_batch
 from target_warehouse.columns import ColumnSpec, Kind, columns_from_schema
 from target_warehouse.connector import WarehouseConnector
 from target_warehouse.dialects import WarehouseDialect
-from target_warehouse.errors import WarehouseConfigError
-from target_warehouse.pending import ArrowStaging, PendingBatch, TextLengths
+from target_warehouse.errors import ConcurrentSchemaChange, WarehouseConfigError
+from target_warehouse.evolution import plan_evolution
+from target_warehouse.pending import ArrowStaging, AssembledBatch, PendingBatch, TextLengths
 from target_warehouse.tables import raw_table
 from target_warehouse.typed import TypedStream, typed_stream
 
@@ -34,6 +35,9 @@ DEFAULT_BATCH_SIZE_VALUES = 1_000_000
 # hyphen-separated part ("schema-table") to start with a letter; refuse the rest with a clear message.
 _STREAM_NAME = re.compile(r"[A-Za-z][^-]*(-[A-Za-z][^-]*)?")
 _EXTRACTED_AT = "_sdc_extracted_at"
+# Plans of a schema change, each from a fresh read of the table, before the run gives up (another
+# loader changing the same table at the same time makes a plan fail; the next one sees its change).
+EVOLUTION_ATTEMPTS = 6
 
 
 def batch_rows(*, rows: int, values: int, columns: int) -> int:
@@ -151,27 +155,43 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
         )
 
     def _evolve(self, wanted: dict[str, int | None]) -> dict[str, int | None]:
-        """Bring the raw table to ``wanted`` lengths (create, add, widen); return its lengths now."""
-        connector, dialect = self.connector, self.connector.dialect
-        existing = connector.existing_text_lengths(self._raw(wanted))
-        if existing is None:
-            connector.create_table(self._raw(wanted))
-            self.raw = self._raw(wanted)
-            return dict(wanted)
-        statements = connector.evolution_ddl(self._raw(wanted), self.columns, existing, wanted)
-        if statements:
-            connector.run_ddl(statements)
-        current: dict[str, int | None] = {}
-        for column in self.columns:
-            physical = str(dialect.identifier(column.name)).lower()
-            if column.kind is not Kind.TEXT or not dialect.bounded_strings:
-                current[column.name] = None
-            elif physical not in existing:
-                current[column.name] = wanted.get(column.name)
-            else:
-                current[column.name] = _wider(existing[physical], wanted.get(column.name))
-        self.raw = self._raw(current)
-        return current
+        """Bring the raw table to ``wanted`` lengths (create, add, widen); return its lengths now.
+
+        The plan is made from the table as the database reports it, and made again after another
+        loader changed the table first; the lengths returned are read back after the change, so a
+        wider column another loader made is used, never narrowed.
+        """
+        connector = self.connector
+        for _ in range(EVOLUTION_ATTEMPTS):
+            existing = connector.existing_text_lengths(self._raw(wanted))
+            if existing is None:
+                connector.create_table(self._raw(wanted))
+                continue
+            statements = plan_evolution(connector.dialect, self._raw(wanted), self.columns, existing, wanted)
+            if not statements:
+                current = self._lengths_in(existing)
+                self.raw = self._raw(current)
+                return current
+            try:
+                connector.run_ddl(self._raw(wanted), statements)
+            except ConcurrentSchemaChange as exc:
+                self.logger.info("Planning the schema change again: %s", exc)
+        raise ConcurrentSchemaChange(
+            f"table {self.table_name} kept changing under this loader through {EVOLUTION_ATTEMPTS} "
+            "attempts at evolving it; rerun the load"
+        )
+
+    def _lengths_in(self, existing: dict[str, int | None]) -> dict[str, int | None]:
+        """Text lengths of this stream's columns as the database reports them (None: unbounded)."""
+        dialect = self.connector.dialect
+        if not dialect.bounded_strings:
+            return dict.fromkeys((column.name for column in self.columns), None)
+        return {
+            column.name: existing.get(str(dialect.identifier(column.name)).lower())
+            if column.kind is Kind.TEXT
+            else None
+            for column in self.columns
+        }
 
     # Records and batches ----------------------------------------------------------------------
 
@@ -194,16 +214,19 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
         """Assemble and commit one batch, then count its quarantined records (may fail the run)."""
         batch = pending.take()
         self._widen_for(batch.lengths)
-        counts = write_batch(
-            self.connector,
-            self.batch_target,
-            self.raw,
-            self.columns,
-            batch.columns,
-            batch.row_count,
-            batch.rejected,
-            batch.received,
-        )
+        try:
+            counts = self._write_batch(batch)
+        except sa.exc.DBAPIError as exc:
+            if not self.connector.dialect.is_stale_schema(exc):
+                raise
+            # Another loader changed the table after we read it (a column it renamed for a CLOB
+            # change, or narrowed): read it again, evolve it to this batch and write the batch again.
+            self.logger.info(
+                "Table %s changed under this batch (%s); evolving it again", self.table_name, exc.orig
+            )
+            self._lengths = self._evolve(self._lengths)
+            self._widen_for(batch.lengths)
+            counts = self._write_batch(batch)
         # SDK tallies are only logged; this one may land in the next batch's log line.
         self.tally_duplicate_merged(batch.received - batch.row_count - len(batch.rejected))
         self.logger.info(
@@ -215,6 +238,18 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
             counts.quarantined,
         )
         self._run.count_quarantined(counts.quarantined)  # type: ignore[attr-defined]
+
+    def _write_batch(self, batch: AssembledBatch) -> BatchCounts:
+        return write_batch(
+            self.connector,
+            self.batch_target,
+            self.raw,
+            self.columns,
+            batch.columns,
+            batch.row_count,
+            batch.rejected,
+            batch.received,
+        )
 
     def _widen_for(self, seen: TextLengths) -> None:
         """Grow text columns before a batch whose strings would not fit (never truncate)."""
@@ -248,10 +283,3 @@ def arrow_staging(
     if plan is None:
         return None
     return ArrowStaging(plan, tuple(types[column.kind] for column in columns))
-
-
-def _wider(current: int | None, wanted: int | None) -> int | None:
-    """The wider of two text lengths, where None (unbounded text) is the widest."""
-    if current is None or wanted is None:
-        return None
-    return max(current, wanted)

@@ -29,6 +29,9 @@ FULL_SYNC_SEEN = "etl_full_sync_seen"
 FULL_SYNC_COMPLETE = "etl_full_sync_complete"
 AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present", "records_quarantined")
 _NAME_LENGTH = 128
+# etl_quarantine.reason: Oracle's VARCHAR2 holds at most 4000 bytes (MAX_STRING_SIZE = STANDARD),
+# whatever the CHAR length says; a reason is cut to that many UTF-8 bytes.
+REASON_MAX_BYTES = 4000
 # Run and sync ids come from Airflow (dag id + run id + entity + partition): room for the longest.
 _RUN_ID_LENGTH = 512
 
@@ -134,6 +137,15 @@ def raw_table(
     )
 
 
+def _typed_bind(name: str, column: sa.Column[Any]) -> sa.Cast[Any]:
+    """``CAST(:name AS <column type>)`` whose bind carries the column's type as well.
+
+    The CAST tells the database the type of a bind in a SELECT list; the bind's own type is what
+    the driver is told (Oracle: ``setinputsizes``, so a timestamp keeps its microseconds).
+    """
+    return sa.cast(sa.bindparam(name, type_=column.type), column.type)
+
+
 def insert_new_versions(raw: sa.Table, staging: sa.Table, names: Sequence[str]) -> sa.Insert:
     """Insert the staged versions whose (id, mod_ts) the raw table does not hold yet.
 
@@ -143,8 +155,8 @@ def insert_new_versions(raw: sa.Table, staging: sa.Table, names: Sequence[str]) 
     already_there = sa.exists().where(*[target.c[key] == source.c[key] for key in HISTORY_KEY])
     select = sa.select(
         *[source.c[name] for name in names],
-        sa.cast(sa.bindparam("b_loaded_at"), raw.c[LOADED_AT_COLUMN].type),
-        sa.cast(sa.bindparam("b_run_id"), raw.c[RUN_ID_COLUMN].type),
+        _typed_bind("b_loaded_at", raw.c[LOADED_AT_COLUMN]),
+        _typed_bind("b_run_id", raw.c[RUN_ID_COLUMN]),
     ).where(~already_there)
     return sa.insert(raw).from_select([*names, LOADED_AT_COLUMN, RUN_ID_COLUMN], select)
 
@@ -152,8 +164,8 @@ def insert_new_versions(raw: sa.Table, staging: sa.Table, names: Sequence[str]) 
 def insert_seen_ids(seen: sa.Table, staging: sa.Table) -> sa.Insert:
     """Record the ids a full sync read. Binds: ``b_sync_id``, ``b_stream_name``."""
     target, source = seen.alias("t"), staging.alias("s")
-    sync_id = sa.cast(sa.bindparam("b_sync_id"), seen.c.sync_id.type)
-    stream = sa.cast(sa.bindparam("b_stream_name"), seen.c.stream_name.type)
+    sync_id = _typed_bind("b_sync_id", seen.c.sync_id)
+    stream = _typed_bind("b_stream_name", seen.c.stream_name)
     already_there = sa.exists().where(
         target.c.sync_id == sync_id, target.c.stream_name == stream, target.c.record_id == source.c[ID_COLUMN]
     )
@@ -163,9 +175,9 @@ def insert_seen_ids(seen: sa.Table, staging: sa.Table) -> sa.Insert:
 
 def ensure_audit_row(audit: sa.Table) -> sa.Insert:
     """Insert a zeroed audit row for (run_id, stream_name) unless it exists. Binds: b_run_id, b_stream_name, b_now."""
-    run_id = sa.cast(sa.bindparam("b_run_id"), audit.c.run_id.type)
-    stream = sa.cast(sa.bindparam("b_stream_name"), audit.c.stream_name.type)
-    now = sa.cast(sa.bindparam("b_now"), audit.c.started_at.type)
+    run_id = _typed_bind("b_run_id", audit.c.run_id)
+    stream = _typed_bind("b_stream_name", audit.c.stream_name)
+    now = _typed_bind("b_now", audit.c.started_at)
     existing = audit.alias("t")
     select = sa.select(run_id, stream, now, now, *[sa.literal(0, sa.Integer) for _ in AUDIT_COUNTS]).where(
         ~sa.exists().where(existing.c.run_id == run_id, existing.c.stream_name == stream)
@@ -189,6 +201,14 @@ def add_audit_counts(audit: sa.Table) -> sa.Update:
     )
 
 
+def cut_to_utf8_bytes(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, never inside a character."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit].decode("utf-8", errors="ignore")  # drops only a cut trailing character
+
+
 def quarantine_rows(
     run_id: str, stream: str, at: dt.datetime | Any, rejected: Sequence[tuple[str, str]]
 ) -> list[dict[str, Any]]:
@@ -198,7 +218,7 @@ def quarantine_rows(
             "run_id": run_id,
             "stream_name": stream,
             "quarantined_at": at,
-            "reason": reason[:4000],
+            "reason": cut_to_utf8_bytes(reason, REASON_MAX_BYTES),
             "raw_record": raw,
         }
         for reason, raw in rejected

@@ -14,6 +14,7 @@ from singer_sdk.target_base import Target
 from typing_extensions import override
 
 from target_warehouse.connector import DEFAULT_URL
+from target_warehouse.dialects.oracle import DEFAULT_PTT_PREFIX, PTT_PREFIX_SETTING
 from target_warehouse.errors import QuarantineThresholdExceeded
 from target_warehouse.reader import TypedHandler, TypedSingerReader
 from target_warehouse.sinks import DEFAULT_BATCH_SIZE_ROWS, DEFAULT_BATCH_SIZE_VALUES, WarehouseSink
@@ -67,6 +68,13 @@ class TargetWarehouse(SQLTarget):
             th.IntegerType,
             default=DEFAULT_BATCH_SIZE_ROWS,
             description="Records per committed batch.",
+        ),
+        th.Property(
+            PTT_PREFIX_SETTING,
+            th.StringType,
+            default=DEFAULT_PTT_PREFIX,
+            description="Oracle only: the database's PRIVATE_TEMP_TABLE_PREFIX (staging tables are "
+            "private temporary tables whose names must start with it).",
         ),
         th.Property(
             "batch_size_values",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from warehouse_testing import DATA_FILES, query, run_target
 
 from target_warehouse.target import TargetWarehouse
@@ -127,3 +129,70 @@ def test_a_finished_duckdb_load_leaves_nothing_in_the_wal(duckdb_url: str, load:
     wal = Path(duckdb_url.removeprefix("duckdb:///") + ".wal")
     assert not wal.exists() or wal.stat().st_size == 0
     assert query(duckdb_url, "SELECT COUNT(*) FROM wms_raw.allocation") == [(4,)]
+
+
+def _rows_by_column(url: str) -> list[dict[str, Any]]:
+    """Every row of wms_raw.allocation as {column: value}; names as the database reports them, lower-cased."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            result = conn.exec_driver_sql("SELECT * FROM wms_raw.allocation ORDER BY id, mod_ts")
+            names = [str(key).lower() for key in result.keys()]  # noqa: SIM118 - a Result, not a dict
+            return [dict(zip(names, row, strict=True)) for row in result]
+    finally:
+        engine.dispose()
+
+
+RESERVED_FIELDS = ("session", "rows", "file", "online", "access", "level")  # Oracle reserved words
+
+
+def test_fields_named_like_oracle_reserved_words_load(warehouse_url: str) -> None:
+    schema = {
+        "properties": {
+            "id": {"type": "integer"},
+            "mod_ts": {"type": "string", "format": "date-time"},
+            **{name: {"type": ["string", "null"]} for name in RESERVED_FIELDS},
+        }
+    }
+    record = {
+        "id": 1,
+        "mod_ts": "2026-01-01T00:00:00Z",
+        **{name: f"{name}-value" for name in RESERVED_FIELDS},
+    }
+    messages = [
+        {"type": "SCHEMA", "stream": "allocation", "schema": schema, "key_properties": ["id"]},
+        {"type": "RECORD", "stream": "allocation", "record": record},
+    ]
+    run_target({"sqlalchemy_url": warehouse_url}, "".join(json.dumps(m) + "\n" for m in messages))
+    (row,) = _rows_by_column(warehouse_url)
+    assert {name: row[name] for name in RESERVED_FIELDS} == {
+        name: f"{name}-value" for name in RESERVED_FIELDS
+    }
+
+
+def test_two_versions_in_the_same_second_are_both_kept(warehouse_url: str) -> None:
+    """mod_ts keeps microseconds: versions 1 µs apart are two versions, in one batch or across two."""
+    schema = {"properties": {"id": {"type": "integer"}, "mod_ts": {"type": "string", "format": "date-time"}}}
+
+    def singer(*stamps: str) -> str:
+        messages: list[dict[str, Any]] = [
+            {"type": "SCHEMA", "stream": "allocation", "schema": schema, "key_properties": ["id"]}
+        ]
+        messages += [
+            {"type": "RECORD", "stream": "allocation", "record": {"id": 1, "mod_ts": s}} for s in stamps
+        ]
+        return "".join(json.dumps(m) + "\n" for m in messages)
+
+    run_target(
+        {"sqlalchemy_url": warehouse_url},
+        singer("2026-01-01T00:00:00.000001Z", "2026-01-01T00:00:00.000002Z"),
+    )
+    run_target({"sqlalchemy_url": warehouse_url}, singer("2026-01-01T00:00:00.000003Z"))
+    stamps = [row["mod_ts"] for row in _rows_by_column(warehouse_url)]
+    first = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    # PostgreSQL and DuckDB give aware UTC, Oracle naive UTC.
+    assert [stamp.replace(tzinfo=dt.UTC) for stamp in stamps] == [
+        first.replace(microsecond=m) for m in (1, 2, 3)
+    ]
+    inserted = query(warehouse_url, "SELECT SUM(records_inserted) FROM wms_raw.etl_load_audit")
+    assert [int(n) for (n,) in inserted] == [3]

@@ -143,9 +143,14 @@ def test_typed_path_matches_the_per_value_path(dialect: WarehouseDialect, proper
     typed, per_value = (_batch(dialect, properties, lines, typed=flag) for flag in (True, False))
     assert typed.received == per_value.received == len(records)
     assert sorted(typed.rejected) == sorted(per_value.rejected)
-    assert len(typed.rejected) == 6
+    # Oracle NUMBER stops below 1E126 (python-oracledb refuses 1e300 at bind, DPY-4003): quarantined.
+    out_of_range = [reason for reason, _ in typed.rejected if "outside Oracle NUMBER's range" in reason]
+    assert [reason.split(":")[0] for reason in out_of_range] == (
+        ["column alloc_qty"] if isinstance(dialect, OracleDialect) else []
+    )
+    assert len(typed.rejected) == 6 + len(out_of_range)
     assert (typed.row_count, _values(typed)) == (per_value.row_count, _values(per_value))
-    assert typed.row_count == len(records) - 6 - 1  # one (id, mod_ts) came twice
+    assert typed.row_count == len(records) - len(typed.rejected) - 1  # one (id, mod_ts) came twice
     assert typed.lengths == per_value.lengths
 
 

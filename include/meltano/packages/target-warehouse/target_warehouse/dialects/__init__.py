@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.engine import Dialect as SADialect
 
 from target_warehouse.dialects.base import WarehouseDialect
@@ -16,12 +19,16 @@ DIALECTS: dict[str, type[WarehouseDialect]] = {
 __all__ = ["DIALECTS", "DuckDBDialect", "OracleDialect", "PostgresDialect", "WarehouseDialect", "dialect_for"]
 
 
-def dialect_for(sa_dialect: SADialect) -> WarehouseDialect:
-    """The warehouse dialect for a SQLAlchemy dialect; unsupported backends are a configuration error."""
+def dialect_for(sa_dialect: SADialect, settings: Mapping[str, Any] | None = None) -> WarehouseDialect:
+    """The warehouse dialect for a SQLAlchemy dialect; unsupported backends are a configuration error.
+
+    ``settings`` are the loader's settings; a dialect raises ValueError naming a bad one.
+    """
     try:
-        return DIALECTS[sa_dialect.name](sa_dialect)
+        dialect_class = DIALECTS[sa_dialect.name]
     except KeyError:
         supported = ", ".join(sorted(DIALECTS))
         raise ValueError(
             f"sqlalchemy_url: unsupported database {sa_dialect.name!r}; use one of {supported}"
         ) from None
+    return dialect_class(sa_dialect, settings)

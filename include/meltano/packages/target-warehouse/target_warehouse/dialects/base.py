@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -41,10 +41,35 @@ class WarehouseDialect:
     session_setup: ClassVar[tuple[str, ...]] = ()
     #: Statements run once after the last batch of a run has committed (outside any batch).
     end_of_load: ClassVar[tuple[str, ...]] = ()
+    #: Whether bounded text becomes unbounded by copying through a renamed column (Oracle cannot
+    #: MODIFY VARCHAR2 into CLOB, ORA-22858) rather than by one ALTER of the column's type.
+    unbounded_text_by_copy: ClassVar[bool] = False
+    #: Lower-case fragments of the errors a DDL statement gets when another loader changed the same
+    #: table first (the column it adds exists, the column it renames is gone): plan again.
+    concurrent_change_markers: ClassVar[tuple[str, ...]] = (
+        "already exists",
+        "does not exist",
+        "duplicate column",
+    )
+    #: Lower-case fragments of the error a DDL statement gets when it waited for other sessions'
+    #: transactions on the table for the session's lock timeout: retry it later.
+    lock_timeout_markers: ClassVar[tuple[str, ...]] = ()
+    #: Lower-case fragments of the errors a batch gets when its table changed after the loader read
+    #: it (a column renamed away or made shorter by another loader): read it again and retry.
+    stale_schema_markers: ClassVar[tuple[str, ...]] = ("value too long for type", "does not exist")
 
-    def __init__(self, sa_dialect: SADialect) -> None:
+    def __init__(self, sa_dialect: SADialect, settings: Mapping[str, Any] | None = None) -> None:
+        """``settings`` are the loader's settings (a dialect reads the ones that concern it)."""
         self.sa_dialect = sa_dialect
         self.preparer = sa_dialect.identifier_preparer
+
+    def is_stale_schema(self, exc: sa.exc.DBAPIError) -> bool:
+        """Whether ``exc`` says the table changed after the loader read it (see stale_schema_markers)."""
+        text = str(exc.orig if exc.orig is not None else exc).lower()
+        return any(marker in text for marker in self.stale_schema_markers)
+
+    def prepare_engine(self, engine: sa.Engine) -> None:
+        """Register what this warehouse needs on a new engine (SQLAlchemy events); default: nothing."""
 
     # Identifiers -----------------------------------------------------------------------------
 
@@ -144,6 +169,20 @@ class WarehouseDialect:
         name = self.preparer.quote(self.identifier(column_name))
         new_type = self.render_type(Kind.TEXT, length)
         return [f"ALTER TABLE {self.format_table(table)} ALTER COLUMN {name} TYPE {new_type}"]
+
+    def rename_column_ddl(self, table: sa.Table, old: str, new: str) -> str:
+        """Rename column ``old`` to ``new`` (logical names)."""
+        before, after = (self.preparer.quote(self.identifier(name)) for name in (old, new))
+        return f"ALTER TABLE {self.format_table(table)} RENAME COLUMN {before} TO {after}"
+
+    def drop_column_ddl(self, table: sa.Table, column_name: str) -> str:
+        name = self.preparer.quote(self.identifier(column_name))
+        return f"ALTER TABLE {self.format_table(table)} DROP COLUMN {name}"
+
+    def copy_column_sql(self, table: sa.Table, source: str, target: str) -> str:
+        """Copy every non-null value of column ``source`` into column ``target`` (same row)."""
+        from_, to = (self.preparer.quote(self.identifier(name)) for name in (source, target))
+        return f"UPDATE {self.format_table(table)} SET {to} = {from_} WHERE {from_} IS NOT NULL"
 
     # Staging -------------------------------------------------------------------------------
 

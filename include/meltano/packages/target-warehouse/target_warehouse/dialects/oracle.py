@@ -1,33 +1,103 @@
-"""Oracle (python-oracledb thin): NUMBER / VARCHAR2(n CHAR) / CLOB / TIMESTAMP(6) WITH TIME ZONE.
+"""Oracle (python-oracledb thin): NUMBER / VARCHAR2(n CHAR) / CLOB / TIMESTAMP(6) holding UTC.
 
 The staging table is a private temporary table dropped at commit; rows go in by array-bound
-executemany (the base class path). Sessions run in UTC so timestamps bind as naive UTC values.
+executemany (the base class path).
+
+Timestamps are plain ``TIMESTAMP(6)`` holding UTC, not ``TIMESTAMP WITH TIME ZONE``: Oracle refuses a
+TIMESTAMP WITH TIME ZONE column in a primary or unique key (SQL Language Reference, constraint
+clause, "Restrictions on Primary Key Constraints"; ORA-02329), and ``mod_ts`` is half of the raw
+tables' key. Every value is converted to UTC before it is bound, so nothing is lost.
+
+Binds: SQLAlchemy calls ``cursor.setinputsizes`` only for the DB-API types a column type names
+(``get_dbapi_type``) and only when they are in its oracledb dialect's ``include_set_input_sizes``.
+A ``datetime`` bound without an input size is sent by python-oracledb as DB_TYPE_DATE, which has no
+fractional seconds; so every timestamp type here names DB_TYPE_TIMESTAMP. CLOB values are bound as
+DB_TYPE_LONG (inline text in the database character set; SQLAlchemy's own CLOB type names
+DB_TYPE_NVARCHAR, the national character set, which python-oracledb thin supports only as AL16UTF16).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import decimal
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import oracle
+from sqlalchemy.engine import Dialect as SADialect
 
 from target_warehouse.columns import ColumnSpec, Kind
 from target_warehouse.dialects.base import WarehouseDialect
+from target_warehouse.dialects.oracle_reserved import ORACLE_RESERVED_WORDS
 from target_warehouse.records import CANONICAL_CONVERTERS, Converter, RejectedValue
 from target_warehouse.typed import AwareDateTime, TypedKind
 
-_PTT_PREFIX = "ora$ptt_"  # Oracle's default private_temp_table_prefix
+#: Oracle's default PRIVATE_TEMP_TABLE_PREFIX (Database Reference); a private temporary table's
+#: name must start with the database's value of that parameter (else ORA-00903).
+DEFAULT_PTT_PREFIX = "ORA$PTT_"
+PTT_PREFIX_SETTING = "oracle_private_temp_table_prefix"
+_NONQUOTED_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_$#]*")
+# How long a DDL statement waits for other sessions' transactions on its table before ORA-00054
+# (Database Reference, DDL_LOCK_TIMEOUT: 0 to 1,000,000 seconds; the default 0 means NOWAIT).
+DDL_LOCK_TIMEOUT_SECONDS = 60
+# NUMBER holds absolute values from 1.0E-130 up to but not including 1.0E126, with 38 significant
+# digits of precision (SQL Language Reference, "Data Types", NUMBER). python-oracledb refuses values
+# outside that range at bind time (DPY-4003), which would fail the whole batch.
+_NUMBER_MAX_EXPONENT = 125  # adjusted exponent of the largest magnitude, 9.99...E125
+_NUMBER_MIN_EXPONENT = -130
+_NUMBER_MAX_DIGITS = 38
 
 
-class TimestampWithTimeZone(sa.types.UserDefinedType[dt.datetime]):
-    """TIMESTAMP(6) WITH TIME ZONE; SQLAlchemy's Oracle TIMESTAMP has no precision argument."""
+class UtcTimestamp(sa.types.UserDefinedType[dt.datetime]):
+    """TIMESTAMP(6) holding UTC, bound as DB_TYPE_TIMESTAMP so microseconds reach the database."""
 
     cache_ok = True
 
     def get_col_spec(self, **_: Any) -> str:
-        return "TIMESTAMP(6) WITH TIME ZONE"
+        return "TIMESTAMP(6)"
+
+    def get_dbapi_type(self, dbapi: Any) -> Any:
+        return dbapi.DB_TYPE_TIMESTAMP
+
+
+class ExactNumber(sa.types.UserDefinedType[decimal.Decimal]):
+    """NUMBER whose values reach the driver unchanged (Decimal or int).
+
+    SQLAlchemy's Oracle NUMBER without a scale converts every bound value to float
+    (``_OracleNumeric.bind_processor``: ``processors.to_float``), losing digits beyond a double's 15-17.
+    """
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: Any) -> str:
+        return "NUMBER"
+
+
+class InlineClob(sa.types.UserDefinedType[str]):
+    """CLOB whose values are bound as DB_TYPE_LONG: inline, in the database character set."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: Any) -> str:
+        return "CLOB"
+
+    def get_dbapi_type(self, dbapi: Any) -> Any:
+        return dbapi.DB_TYPE_LONG
+
+
+def _bind_as_declared(
+    inputsizes: dict[Any, Any], cursor: Any, statement: str, parameters: Any, context: Any
+) -> None:
+    """``do_setinputsizes`` listener: binds of our types get the DB-API type the type declares.
+
+    SQLAlchemy drops DB-API types outside ``include_set_input_sizes`` (DB_TYPE_LONG is one); its
+    documentation shows this event as the way to control setinputsizes per statement.
+    """
+    for bindparam in inputsizes:
+        if isinstance(bindparam.type, InlineClob | UtcTimestamp):
+            inputsizes[bindparam] = bindparam.type.get_dbapi_type(context.dialect.dbapi)
 
 
 def _naive_utc(value: Any) -> dt.datetime:
@@ -46,6 +116,45 @@ def _number_flag(value: Any) -> int:
     return 1 if CANONICAL_CONVERTERS[Kind.BOOLEAN](value) else 0
 
 
+def oracle_number(value: Any) -> Any:
+    """The number unchanged, or RejectedValue when Oracle NUMBER cannot hold it exactly."""
+    exact = decimal.Decimal(repr(value)) if isinstance(value, float) else decimal.Decimal(value)
+    if not exact.is_finite():
+        raise RejectedValue(f"number {value} is not finite")
+    if not exact:
+        return value
+    digits = exact.as_tuple().digits
+    significant = len("".join(map(str, digits)).strip("0"))
+    if exact.adjusted() > _NUMBER_MAX_EXPONENT or exact.adjusted() < _NUMBER_MIN_EXPONENT:
+        raise RejectedValue(
+            f"number {value!s:.80} is outside Oracle NUMBER's range (absolute value from 1E-130 "
+            "up to but not including 1E126)"
+        )
+    if significant > _NUMBER_MAX_DIGITS:
+        raise RejectedValue(
+            f"number {value!s:.80} has {significant} significant digits; Oracle NUMBER keeps "
+            f"{_NUMBER_MAX_DIGITS}"
+        )
+    return value
+
+
+def _oracle_decimal(value: Any) -> decimal.Decimal:
+    """The canonical number as a Decimal (a float as the Decimal of its shortest text), in NUMBER's range."""
+    number = oracle_number(CANONICAL_CONVERTERS[Kind.DECIMAL](value))
+    return decimal.Decimal(repr(number)) if isinstance(number, float) else decimal.Decimal(number)
+
+
+def private_temp_table_prefix(settings: Mapping[str, Any]) -> str:
+    """The ``oracle_private_temp_table_prefix`` setting, checked to be a nonquoted identifier."""
+    prefix = str(settings.get(PTT_PREFIX_SETTING) or DEFAULT_PTT_PREFIX)
+    if not _NONQUOTED_IDENTIFIER.fullmatch(prefix) or len(prefix) > 64:
+        raise ValueError(
+            f"{PTT_PREFIX_SETTING}: {prefix!r} is not an Oracle identifier prefix; use the database's "
+            "PRIVATE_TEMP_TABLE_PREFIX (letters, digits, _ $ #, starting with a letter; default ORA$PTT_)"
+        )
+    return prefix.upper()
+
+
 class OracleDialect(WarehouseDialect):
     backend: ClassVar[str] = "oracle"
     max_identifier_length: ClassVar[int] = 128
@@ -53,38 +162,74 @@ class OracleDialect(WarehouseDialect):
     bounded_strings: ClassVar[bool] = True
     max_varchar_length: ClassVar[int] = 4000
     max_varchar_bytes: ClassVar[int | None] = 4000
-    session_setup: ClassVar[tuple[str, ...]] = ("ALTER SESSION SET TIME_ZONE = '+00:00'",)
+    unbounded_text_by_copy: ClassVar[bool] = True
+    session_setup: ClassVar[tuple[str, ...]] = (
+        "ALTER SESSION SET TIME_ZONE = '+00:00'",
+        f"ALTER SESSION SET DDL_LOCK_TIMEOUT = {DDL_LOCK_TIMEOUT_SECONDS}",
+    )
+    # ORA-01430: column being added already exists; ORA-00957: duplicate column name; ORA-00904:
+    # invalid identifier (the column was renamed or dropped meanwhile); ORA-01441: cannot decrease
+    # column length (another loader widened it further).
+    concurrent_change_markers: ClassVar[tuple[str, ...]] = (
+        "ora-01430",
+        "ora-00957",
+        "ora-00904",
+        "ora-01441",
+    )
+    # ORA-00054: resource busy and acquire with NOWAIT specified or timeout expired.
+    lock_timeout_markers: ClassVar[tuple[str, ...]] = ("ora-00054",)
+    # ORA-12899: value too large for column; ORA-00904: invalid identifier (renamed away meanwhile).
+    stale_schema_markers: ClassVar[tuple[str, ...]] = ("ora-12899", "ora-00904")
+
+    def __init__(self, sa_dialect: SADialect, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(sa_dialect, settings)
+        self.ptt_prefix = private_temp_table_prefix(settings or {})
+        # Quote Oracle's full reserved-word list, in DDL and in bind names (SQLAlchemy's Oracle
+        # compiler quotes a bind name the preparer calls reserved, e.g. :"session").
+        reserved = self.preparer.reserved_words
+        if not reserved >= ORACLE_RESERVED_WORDS:
+            self.preparer.reserved_words = set(reserved) | ORACLE_RESERVED_WORDS
+
+    def prepare_engine(self, engine: sa.Engine) -> None:
+        if not sa.event.contains(engine, "do_setinputsizes", _bind_as_declared):
+            sa.event.listen(engine, "do_setinputsizes", _bind_as_declared)
 
     def sa_type(self, kind: Kind, length: int | None) -> sa.types.TypeEngine[Any]:
         if kind is Kind.INTEGER:
-            return oracle.NUMBER(19)  # type: ignore[no-untyped-call]
+            return sa.BigInteger()  # NUMBER(19), bound as int
         if kind is Kind.DECIMAL:
-            return oracle.NUMBER()  # type: ignore[no-untyped-call]
+            return ExactNumber()
         if kind is Kind.BOOLEAN:
             return oracle.NUMBER(1)  # type: ignore[no-untyped-call]
         if kind is Kind.TIMESTAMP:
-            return TimestampWithTimeZone()
+            return UtcTimestamp()
         if kind is Kind.TEXT and length is not None:
             return sa.String(length)  # renders VARCHAR2(n CHAR)
         if kind in (Kind.TEXT, Kind.JSON):
-            return oracle.CLOB()
+            return InlineClob()
         return super().sa_type(kind, length)
 
     def converters(self) -> dict[Kind, Converter]:
-        return {**super().converters(), Kind.TIMESTAMP: _naive_utc, Kind.BOOLEAN: _number_flag}
+        return {
+            **super().converters(),
+            Kind.TIMESTAMP: _naive_utc,
+            Kind.BOOLEAN: _number_flag,
+            Kind.DECIMAL: _oracle_decimal,
+        }
 
     def typed_kinds(self) -> dict[Kind, TypedKind]:
         return {
             **super().typed_kinds(),
             Kind.TIMESTAMP: TypedKind(AwareDateTime, _naive_utc_from_aware, may_reject=True),
             Kind.BOOLEAN: TypedKind(bool, int),
+            Kind.DECIMAL: TypedKind(decimal.Decimal, oracle_number, may_reject=True),
         }
 
     def timestamp_value(self, value: dt.datetime) -> Any:
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def staging_name(self, stream_table: str) -> str:
-        return f"{_PTT_PREFIX}{stream_table}"
+        return f"{self.ptt_prefix}{stream_table}"
 
     def staging_table(
         self, name: str, columns: Sequence[ColumnSpec], lengths: dict[str, int | None]
@@ -114,15 +259,10 @@ class OracleDialect(WarehouseDialect):
         ]
 
     def widen_text_ddl(self, table: sa.Table, column_name: str, length: int | None) -> list[str]:
-        target = self.format_table(table)
+        """VARCHAR2 grows by MODIFY; into CLOB it cannot (ORA-22858): see ``unbounded_text_by_copy``."""
+        if length is None:
+            raise ValueError("Oracle turns VARCHAR2 into CLOB by copying (evolution.py), not by MODIFY")
         name = self.preparer.quote(self.identifier(column_name))
-        if length is not None:
-            return [f"ALTER TABLE {target} MODIFY ({name} {self.render_type(Kind.TEXT, length)})"]
-        # VARCHAR2 cannot be modified into CLOB (ORA-22858): copy through a new column, keep the name.
-        scratch = self.preparer.quote(self.identifier(f"{column_name}_etl_clob"))
         return [
-            f"ALTER TABLE {target} ADD ({scratch} CLOB)",
-            f"UPDATE {target} SET {scratch} = {name}",
-            f"ALTER TABLE {target} DROP COLUMN {name}",
-            f"ALTER TABLE {target} RENAME COLUMN {scratch} TO {name}",
+            f"ALTER TABLE {self.format_table(table)} MODIFY ({name} {self.render_type(Kind.TEXT, length)})"
         ]
