@@ -1,8 +1,10 @@
-"""`scripts/test --oracle` insists on the real-Oracle lane (docs/oracle.md): without its variables it
-stops at once, naming what to set, before it builds or starts anything."""
+"""The real-Oracle lane seen from the Airflow suite (docs/oracle.md): `scripts/test --oracle` without its
+variables stops at once, naming what to set, before it builds or starts anything; and the end-to-end
+case's Oracle connections are ones the product reads as documented."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -61,3 +63,27 @@ def test_without_the_dbt_users_url_it_fails_naming_that_one(tmp_path: Path) -> N
     assert secret not in result.stdout + result.stderr
     assert not (tmp_path / "venvs").exists()
     assert not (tmp_path / "state").exists()
+
+
+def test_the_end_to_end_oracle_connections_are_what_the_product_reads() -> None:
+    """The connections the end-to-end Oracle case gives Airflow (as AIRFLOW_CONN_* JSON) yield the
+    loader's URL and dbt's DB_NAME through the product's own readers."""
+    from airflow.models.connection import Connection
+    from e2e.test_sync_end_to_end import _oracle_conn
+    from oracle_lane import OracleLogin
+
+    from include.wms_pipeline.warehouse import oracle_db_name, warehouse_target
+
+    loader = OracleLogin("WMS_RAW", "pw-raw", "db.example", 1522, "wmspdb.example")
+    dbt = OracleLogin("WMS", "pw-dbt", "db.example", 1522, "wmspdb.example")
+    loader_conn = Connection.from_json(json.dumps(_oracle_conn(loader, "WMSCDB")), conn_id="wms_warehouse")
+    dbt_conn = Connection.from_json(json.dumps(_oracle_conn(dbt, "WMSCDB")), conn_id="wms_warehouse_dbt")
+
+    target = warehouse_target(loader_conn)
+    assert (target.kind, target.url) == (
+        "oracle",
+        "oracle+oracledb://db.example:1522/?service_name=wmspdb.example",
+    )
+    assert (target.username, target.password) == ("WMS_RAW", "pw-raw")
+    assert oracle_db_name(dbt_conn) == "WMSCDB"
+    assert (dbt_conn.login, dbt_conn.password) == ("WMS", "pw-dbt")
