@@ -136,7 +136,7 @@ class WarehouseConnector(SQLConnector):
             return
         schema = self.dialect.identifier(self.target_schema)
         with self.begin() as conn:
-            schema_exists = sa.inspect(conn).has_schema(schema)
+            schema_exists = self.dialect.has_schema(conn, schema)
         if not schema_exists and self.dialect.uppercase_identifiers:
             raise WarehouseConfigError(
                 f"default_target_schema: Oracle schema {schema} does not exist; create that user "
@@ -149,7 +149,7 @@ class WarehouseConnector(SQLConnector):
             try:
                 if not schema_exists:
                     with self.begin() as conn:
-                        schema_exists = sa.inspect(conn).has_schema(schema)
+                        schema_exists = self.dialect.has_schema(conn, schema)
                         if not schema_exists:
                             conn.execute(sa.schema.CreateSchema(schema))
                             schema_exists = True

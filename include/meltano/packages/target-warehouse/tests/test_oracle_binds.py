@@ -26,6 +26,7 @@ from target_warehouse.batch import BatchTarget, write_batch
 from target_warehouse.columns import columns_from_schema
 from target_warehouse.connector import WarehouseConnector
 from target_warehouse.dialects import oracle as oracle_dialect
+from target_warehouse.errors import WarehouseConfigError
 from target_warehouse.tables import raw_table
 
 URL = "oracle+oracledb://loader@db.example:1521/?service_name=WMSPDB"
@@ -50,16 +51,21 @@ class Call:
     inputsizes: dict[str, Any] = field(default_factory=dict)
 
 
+# The users ALL_USERS lists (the only query this recorder answers; SQLAlchemy asks it for schemas).
+USERS = [("SYS",), ("WMS_RAW",), ("WMS",)]
+
+
 class RecordingCursor:
     """The DB-API cursor surface SQLAlchemy uses; every call is appended to ``calls``."""
 
     rowcount = 0
-    description = None
     arraysize = 100
 
     def __init__(self, calls: list[Call]) -> None:
         self._calls = calls
         self._inputsizes: dict[str, Any] = {}
+        self.description: list[tuple[Any, ...]] | None = None
+        self._rows: list[tuple[Any, ...]] = []
 
     def setinputsizes(self, *args: Any, **kwargs: Any) -> None:
         assert not args, "SQLAlchemy's oracledb dialect binds by name"
@@ -68,13 +74,25 @@ class RecordingCursor:
     def execute(self, sql: str, parameters: Any = None) -> None:
         self._calls.append(Call("execute", sql, [parameters or {}], self._inputsizes))
         self._inputsizes = {}
+        self.description, self._rows = None, []
+        if "ALL_USERS" in sql.upper():
+            self.description = [("USERNAME", oracledb.DB_TYPE_VARCHAR, 128, 128, None, None, False)]
+            self._rows = list(USERS)
 
     def executemany(self, sql: str, parameters: list[Any]) -> None:
         self._calls.append(Call("executemany", sql, list(parameters), self._inputsizes))
         self._inputsizes = {}
 
     def fetchall(self) -> list[Any]:
-        return []
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        rows, self._rows = self._rows[: size or self.arraysize], self._rows[size or self.arraysize :]
+        return rows
 
     def close(self) -> None:
         pass
@@ -222,3 +240,17 @@ def test_the_check_catches_the_old_timestamp_type(calls: list[Call], monkeypatch
         name for _, name, value, dbtype in _bound(calls) if isinstance(value, dt.datetime) and dbtype is None
     }
     assert {"mod_ts", "b_loaded_at", "quarantined_at", "b_now"} <= untyped
+
+
+def test_an_existing_oracle_user_is_found_as_the_target_schema(calls: list[Call]) -> None:
+    """The schema WMS_RAW is a user ALL_USERS lists in upper case; the loader must find it (and,
+    Oracle schemas being users, it never creates one: a missing one is a configuration error)."""
+    connector = WarehouseConnector(config={"sqlalchemy_url": URL})
+    connector.ensure_ready()
+    created = [call.sql.strip() for call in calls if call.sql.strip().startswith("CREATE TABLE")]
+    assert any(sql.startswith("CREATE TABLE WMS_RAW.ETL_LOAD_AUDIT") for sql in created)
+    missing = WarehouseConnector(config={"sqlalchemy_url": URL, "default_target_schema": "wms_stage"})
+    with pytest.raises(
+        WarehouseConfigError, match="default_target_schema: Oracle schema WMS_STAGE does not exist"
+    ):
+        missing.ensure_ready()

@@ -137,6 +137,10 @@ class WarehouseDialect:
             size *= 2
         return min(size, self.max_varchar_length)
 
+    def has_schema(self, conn: sa.Connection, schema: str) -> bool:
+        """Whether the schema of physical name ``schema`` exists."""
+        return sa.inspect(conn).has_schema(schema)
+
     def existing_columns(self, conn: sa.Connection, table: sa.Table) -> dict[str, int | None] | None:
         """Columns of ``table`` in the database (lower-case name -> text length, None if unbounded or not
         text), or None when the table does not exist. information_schema works for PostgreSQL and DuckDB.

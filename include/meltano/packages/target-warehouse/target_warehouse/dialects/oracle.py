@@ -242,6 +242,16 @@ class OracleDialect(WarehouseDialect):
     def drop_staging(self, conn: sa.Connection, staging: sa.Table) -> None:
         """Nothing to do: ON COMMIT DROP DEFINITION removes it with the batch transaction."""
 
+    def has_schema(self, conn: sa.Connection, schema: str) -> bool:
+        """Whether user ``schema`` exists (ALL_USERS).
+
+        SQLAlchemy's Oracle dialect has no ``has_schema`` of its own: the default compares the name
+        given with ``get_schema_names()``, which returns names normalised to lower case, so the
+        upper-case physical name (WMS_RAW) is never found.
+        """
+        wanted = self.sa_dialect.normalize_name(str(schema))
+        return wanted in sa.inspect(conn).get_schema_names()
+
     def existing_columns(self, conn: sa.Connection, table: sa.Table) -> dict[str, int | None] | None:
         """From ALL_TAB_COLUMNS via SQLAlchemy's reflection (CHAR_LENGTH for VARCHAR2, None for CLOB)."""
         inspector = sa.inspect(conn)
