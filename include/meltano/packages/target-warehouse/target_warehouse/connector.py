@@ -7,6 +7,7 @@ string that could be logged; ``sqlalchemy_url`` (what the SDK may log) is the ma
 from __future__ import annotations
 
 import functools
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from target_warehouse.errors import (
 from target_warehouse.tables import bookkeeping_tables
 
 DEFAULT_URL = "duckdb:///warehouse.duckdb"
+_GRANTEE = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
 # Attempts at CREATE ... when a parallel load may be creating the same object at the same moment.
 _DDL_ATTEMPTS = 3
 _CONCURRENT_DDL = ("already exists", "duplicate key value violates unique constraint", "ora-00955")
@@ -135,6 +137,7 @@ class WarehouseConnector(SQLConnector):
         if self._bookkeeping_ready:
             return
         schema = self.dialect.identifier(self.target_schema)
+        grantees = self.read_grantees  # a bad setting stops the run before anything is created
         with self.begin() as conn:
             schema_exists = self.dialect.has_schema(conn, schema)
         if not schema_exists and self.dialect.uppercase_identifiers:
@@ -153,8 +156,7 @@ class WarehouseConnector(SQLConnector):
                         if not schema_exists:
                             conn.execute(sa.schema.CreateSchema(schema))
                             schema_exists = True
-                with self.begin() as conn:
-                    self.bookkeeping.create_all(conn, checkfirst=True)
+                created = [table for table in self.bookkeeping.sorted_tables if self.create_table(table)]
                 break
             except sa.exc.DBAPIError as exc:
                 if attempt + 1 < _DDL_ATTEMPTS and _is_concurrent_ddl(exc):
@@ -162,6 +164,9 @@ class WarehouseConnector(SQLConnector):
                     time.sleep(0.2 * (attempt + 1))
                     continue
                 raise explain(exc, self.url, f"create schema {schema} and the etl_* tables") from None
+        if grantees:
+            for table in created:
+                self.grant_reads(table)
         self._bookkeeping_ready = True
 
     def end_of_load(self) -> None:
@@ -221,18 +226,52 @@ class WarehouseConnector(SQLConnector):
         with self.begin() as conn:
             conn.execute(sa.text(statement))
 
-    def create_table(self, table: sa.Table) -> None:
+    def create_table(self, table: sa.Table) -> bool:
+        """Create ``table`` unless it exists; whether this call created it."""
         for attempt in range(_DDL_ATTEMPTS):
             try:
                 with self.begin() as conn:
-                    table.create(conn, checkfirst=True)
-                return
+                    if sa.inspect(conn).has_table(table.name, schema=table.schema):
+                        return False
+                    table.create(conn)
+                return True
             except sa.exc.DBAPIError as exc:
                 # A parallel load of the same stream created it first: checkfirst now sees it.
                 if attempt + 1 < _DDL_ATTEMPTS and _is_concurrent_ddl(exc):
                     time.sleep(0.2 * (attempt + 1))
                     continue
                 raise
+        raise AssertionError("unreachable")
+
+    @functools.cached_property
+    def read_grantees(self) -> list[str]:
+        """The ``grant_select_to`` users, checked: plain identifiers, on a database that has users."""
+        grantees = [str(name) for name in self.config.get("grant_select_to") or []]
+        for name in grantees:
+            if not _GRANTEE.fullmatch(name):
+                raise WarehouseConfigError(
+                    f"grant_select_to: {name!r} is not a user name (letters, digits, _ $ #, starting "
+                    "with a letter, at most 128 characters)"
+                )
+        if grantees and not self.dialect.supports_grants:
+            raise WarehouseConfigError(f"grant_select_to: {self.dialect.backend} has no users to grant to")
+        return grantees
+
+    def grant_reads(self, table: sa.Table) -> None:
+        """Let the ``grant_select_to`` users read ``table``, right after this loader created it.
+
+        On Oracle dbt's user builds views on the raw tables and must hold SELECT on each directly
+        (SQL Language Reference, CREATE VIEW, Prerequisites); the owner may grant it with no
+        system privilege (GRANT, Prerequisites). Only the loader that created a table grants, so
+        parallel loads never grant on one table at the same moment.
+        """
+        quote, name = self.dialect.preparer.quote, self.dialect.format_table(table)
+        statements = [
+            f"GRANT SELECT ON {name} TO {quote(self.dialect.identifier(grantee))}"
+            for grantee in self.read_grantees
+        ]
+        if statements:
+            self.run_ddl(table, statements)
 
 
 class _Guarded:

@@ -165,7 +165,8 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
         for _ in range(EVOLUTION_ATTEMPTS):
             existing = connector.existing_text_lengths(self._raw(wanted))
             if existing is None:
-                connector.create_table(self._raw(wanted))
+                if connector.create_table(self._raw(wanted)):
+                    connector.grant_reads(self._raw(wanted))
                 continue
             statements = plan_evolution(connector.dialect, self._raw(wanted), self.columns, existing, wanted)
             if not statements:

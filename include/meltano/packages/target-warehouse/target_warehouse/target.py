@@ -70,6 +70,12 @@ class TargetWarehouse(SQLTarget):
             description="Records per committed batch.",
         ),
         th.Property(
+            "grant_select_to",
+            th.ArrayType(th.StringType),
+            description="Users (Oracle, PostgreSQL) given SELECT on each table right after the loader "
+            "creates it, e.g. dbt's user, which builds views on the raw tables.",
+        ),
+        th.Property(
             PTT_PREFIX_SETTING,
             th.StringType,
             default=DEFAULT_PTT_PREFIX,

@@ -249,8 +249,20 @@ def test_an_existing_oracle_user_is_found_as_the_target_schema(calls: list[Call]
     connector.ensure_ready()
     created = [call.sql.strip() for call in calls if call.sql.strip().startswith("CREATE TABLE")]
     assert any(sql.startswith("CREATE TABLE WMS_RAW.ETL_LOAD_AUDIT") for sql in created)
+    assert not [call.sql for call in calls if call.sql.startswith("GRANT")]  # grant_select_to unset
     missing = WarehouseConnector(config={"sqlalchemy_url": URL, "default_target_schema": "wms_stage"})
     with pytest.raises(
         WarehouseConfigError, match="default_target_schema: Oracle schema WMS_STAGE does not exist"
     ):
         missing.ensure_ready()
+
+
+def test_dbt_s_user_is_granted_select_on_each_table_the_loader_creates(calls: list[Call]) -> None:
+    """SQL Language Reference, CREATE VIEW: the view owner (WMS) needs SELECT on each base table,
+    granted directly; the owner (WMS_RAW) may grant it with no system privilege."""
+    WarehouseConnector(config={"sqlalchemy_url": URL, "grant_select_to": ["wms"]}).ensure_ready()
+    grants = [call.sql for call in calls if call.sql.startswith("GRANT")]
+    assert sorted(grants) == [
+        f"GRANT SELECT ON WMS_RAW.{table} TO WMS"
+        for table in ("ETL_FULL_SYNC_COMPLETE", "ETL_FULL_SYNC_SEEN", "ETL_LOAD_AUDIT", "ETL_QUARANTINE")
+    ]

@@ -41,6 +41,8 @@ class WarehouseDialect:
     session_setup: ClassVar[tuple[str, ...]] = ()
     #: Statements run once after the last batch of a run has committed (outside any batch).
     end_of_load: ClassVar[tuple[str, ...]] = ()
+    #: Whether the database has users to GRANT SELECT to (setting ``grant_select_to``).
+    supports_grants: ClassVar[bool] = True
     #: Whether bounded text becomes unbounded by copying through a renamed column (Oracle cannot
     #: MODIFY VARCHAR2 into CLOB, ORA-22858) rather than by one ALTER of the column's type.
     unbounded_text_by_copy: ClassVar[bool] = False

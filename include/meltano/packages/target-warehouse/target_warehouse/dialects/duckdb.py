@@ -38,6 +38,7 @@ def _as_double(value: Any) -> float:
 
 class DuckDBDialect(WarehouseDialect):
     backend: ClassVar[str] = "duckdb"
+    supports_grants: ClassVar[bool] = False  # an embedded file: no users
     max_identifier_length: ClassVar[int] = 255
     # One DuckDB thread: the loader's reading thread needs the other core (measured faster on two
     # cores). The memory cap keeps the loader's peak flat as the table grows: without it DuckDB's
