@@ -1,6 +1,6 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile] [--kills N] [--intervals N]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
 from .crash import crash_and_rerun
 from .fault_matrix import CASES, expected_outcome, run_matrix, table
+from .hostile import hostile
 from .soak import soak
 
 START = datetime(2026, 1, 5, 6, tzinfo=UTC)
@@ -155,9 +156,47 @@ def secrets_run() -> dict[str, Any]:
     return {"exit_code": result.returncode, "summary": result.stdout.strip().splitlines()[-1:]}
 
 
+def hostile_run(work: Path, postgres: Postgres | None) -> dict[str, Any]:
+    """WMS-side hostile input (foreign next_page links, hostile record content), then the DAG-side
+    hostile conf suite through both DAGs on DuckDB and PostgreSQL (tests/e2e/test_hostile_conf.py)."""
+    server = _server(200, 23)
+    try:
+        warehouses = {"duckdb": f"duckdb:///{work / 'hostile.duckdb'}"}
+        if postgres:
+            warehouses["postgresql"] = postgres.fresh("hostile")
+        report = hostile(server, warehouses)
+    finally:
+        server.stop()
+    root = Path(__file__).resolve().parents[3]
+    airflow_python = Path(os.environ.get("WMS_VENVS_DIR", root / ".venvs")) / "airflow" / "bin" / "python"
+    result = subprocess.run(
+        [
+            str(airflow_python),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-s",
+            "tests/e2e/test_hostile_conf.py",
+        ],
+        cwd=root,
+        env={**os.environ, "WMS_RELIABILITY_FULL": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    case_lines = [line for line in result.stdout.splitlines() if "executed:" in line and "leaked:" in line]
+    report["lines"] += case_lines
+    report["dag_suite"] = {"exit_code": result.returncode, "summary": result.stdout.strip().splitlines()[-1:]}
+    for line in report["lines"]:
+        print(line, flush=True)
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets")
+    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets,hostile")
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--intervals", type=int, default=50)
     parser.add_argument("--repetitions", type=int, default=6)
@@ -179,6 +218,8 @@ def main() -> int:
                 report[part] = concurrency(work, postgres, args.repetitions)
             elif part == "secrets":
                 report[part] = secrets_run()
+            elif part == "hostile":
+                report[part] = hostile_run(work, postgres)
             elif part == "soak":
                 report[part] = soak_run(work, args.intervals)
             report[f"{part}_seconds"] = round(time.monotonic() - started, 1)
