@@ -208,9 +208,10 @@ def test_staging_is_a_private_temporary_table_dropped_at_commit(
 
 
 def test_the_private_temporary_table_prefix_is_a_checked_setting() -> None:
-    custom = OracleDialect(oracledb.dialect(), {PTT_PREFIX_SETTING: "etl$tmp_"})
-    assert custom.staging_name("allocation") == "ETL$TMP_allocation"
-    for bad in ("1abc", "ORA$PTT_; drop table x", 'a"b', "x" * 65):
+    """Database Reference, PRIVATE_TEMP_TABLE_PREFIX: another value "must begin with the string ORA$"."""
+    custom = OracleDialect(oracledb.dialect(), {PTT_PREFIX_SETTING: "ora$wms_"})
+    assert custom.staging_name("allocation") == "ORA$WMS_allocation"
+    for bad in ("etl$tmp_", "1abc", "ORA$PTT_; drop table x", 'ORA$"b', "ORA$" + "x" * 61):
         with pytest.raises(ValueError, match=PTT_PREFIX_SETTING):
             OracleDialect(oracledb.dialect(), {PTT_PREFIX_SETTING: bad})
 

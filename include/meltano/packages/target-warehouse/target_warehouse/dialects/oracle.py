@@ -34,11 +34,12 @@ from target_warehouse.dialects.oracle_reserved import ORACLE_RESERVED_WORDS
 from target_warehouse.records import CANONICAL_CONVERTERS, Converter, RejectedValue
 from target_warehouse.typed import AwareDateTime, TypedKind
 
-#: Oracle's default PRIVATE_TEMP_TABLE_PREFIX (Database Reference); a private temporary table's
-#: name must start with the database's value of that parameter (else ORA-00903).
+#: Oracle's default PRIVATE_TEMP_TABLE_PREFIX. A private temporary table's name must start with the
+#: database's value of that parameter (else ORA-00903), and a DBA may set another value, which "must
+#: begin with the string ORA$" (Database Reference, PRIVATE_TEMP_TABLE_PREFIX).
 DEFAULT_PTT_PREFIX = "ORA$PTT_"
 PTT_PREFIX_SETTING = "oracle_private_temp_table_prefix"
-_NONQUOTED_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_$#]*")
+_PTT_PREFIX = re.compile(r"ORA\$[A-Za-z0-9_$#]*", re.IGNORECASE)
 # How long a DDL statement waits for other sessions' transactions on its table before ORA-00054
 # (Database Reference, DDL_LOCK_TIMEOUT: 0 to 1,000,000 seconds; the default 0 means NOWAIT).
 DDL_LOCK_TIMEOUT_SECONDS = 60
@@ -145,12 +146,13 @@ def _oracle_decimal(value: Any) -> decimal.Decimal:
 
 
 def private_temp_table_prefix(settings: Mapping[str, Any]) -> str:
-    """The ``oracle_private_temp_table_prefix`` setting, checked to be a nonquoted identifier."""
+    """The ``oracle_private_temp_table_prefix`` setting, checked to be a possible parameter value."""
     prefix = str(settings.get(PTT_PREFIX_SETTING) or DEFAULT_PTT_PREFIX)
-    if not _NONQUOTED_IDENTIFIER.fullmatch(prefix) or len(prefix) > 64:
+    if not _PTT_PREFIX.fullmatch(prefix) or len(prefix) > 64:
         raise ValueError(
-            f"{PTT_PREFIX_SETTING}: {prefix!r} is not an Oracle identifier prefix; use the database's "
-            "PRIVATE_TEMP_TABLE_PREFIX (letters, digits, _ $ #, starting with a letter; default ORA$PTT_)"
+            f"{PTT_PREFIX_SETTING}: {prefix!r} cannot be a PRIVATE_TEMP_TABLE_PREFIX; use the database's "
+            "value (SELECT value FROM v$parameter WHERE name = 'private_temp_table_prefix'): ORA$ then "
+            "letters, digits, _ $ # (default ORA$PTT_)"
         )
     return prefix.upper()
 
