@@ -81,7 +81,7 @@ class OracleLogin:
             port=self.port,
             service_name=self.service_name,
         )
-        connection.outputtypehandler = _scaled_numbers_as_decimals
+        connection.outputtypehandler = _decimals_and_dates
         with connection.cursor() as cursor:
             cursor.execute("alter session set time_zone = '+00:00'")
         return connection
@@ -231,16 +231,17 @@ class OracleDate(datetime):
     """A datetime fetched from a DATE column (python-oracledb returns DATE and TIMESTAMP alike)."""
 
 
-def _scaled_numbers_as_decimals(cursor: Any, metadata: Any) -> Any:
-    """NUMBER(p, s>0) as Decimal (PostgreSQL's numeric); DATE as OracleDate; the rest as default.
+def _decimals_and_dates(cursor: Any, metadata: Any) -> Any:
+    """Fetch a NUMBER as PostgreSQL's numeric comes back, and mark DATE values (OracleDate).
 
-    python-oracledb returns NUMBER as int or float by default; a declared scale means an exact decimal,
-    as PostgreSQL's numeric gives; an unconstrained NUMBER (wms_type_double) stays a float, as a
-    PostgreSQL double precision does.
+    python-oracledb returns NUMBER as int or float by default. A NUMBER declared with a precision and
+    scale 0 stays an int; any other NUMBER (a scale, or none declared: sums, ratios, raw decimals) is
+    an exact decimal, so it comes back a Decimal, as SQLAlchemy's Oracle dialect also returns it.
+    BINARY_DOUBLE (the models' doubles, wms_type_double) stays a float, like double precision.
     """
     import oracledb
 
-    if metadata.type_code is oracledb.DB_TYPE_NUMBER and (metadata.scale or 0) > 0:
+    if metadata.type_code is oracledb.DB_TYPE_NUMBER and not (metadata.precision and metadata.scale == 0):
         return cursor.var(Decimal, arraysize=cursor.arraysize)
     if metadata.type_code is oracledb.DB_TYPE_DATE:
         return cursor.var(oracledb.DB_TYPE_DATE, arraysize=cursor.arraysize, outconverter=_as_oracle_date)

@@ -167,3 +167,30 @@ def test_question_marks_become_numbered_binds() -> None:
     assert _numbered_placeholders("insert into t (a, b, c) values (?, ?, ?)") == (
         "insert into t (a, b, c) values (:1, :2, :3)"
     )
+
+
+class _RecordingCursor:
+    arraysize = 100
+
+    def var(self, kind: Any, **_: Any) -> str:
+        return f"var({getattr(kind, '__name__', kind)})"
+
+
+class _Column:
+    def __init__(self, type_code: Any, precision: int | None, scale: int | None) -> None:
+        self.type_code, self.precision, self.scale = type_code, precision, scale
+
+
+@pytest.mark.parametrize(
+    ("column", "fetched_as"),
+    [
+        (_Column(oracledb.DB_TYPE_NUMBER, 19, 0), None),  # NUMBER(19): the driver's int
+        (_Column(oracledb.DB_TYPE_NUMBER, 18, 4), "var(Decimal)"),  # NUMBER(18,4): numeric
+        (_Column(oracledb.DB_TYPE_NUMBER, 0, -127), "var(Decimal)"),  # NUMBER: sums, raw decimals
+        (_Column(oracledb.DB_TYPE_BINARY_DOUBLE, None, None), None),  # the models' doubles: float
+    ],
+)
+def test_numbers_come_back_as_postgresql_returns_them(column: _Column, fetched_as: str | None) -> None:
+    from oracle_lane import _decimals_and_dates
+
+    assert _decimals_and_dates(_RecordingCursor(), column) == fetched_as
