@@ -3,6 +3,9 @@ a warehouse of the loading tests, which login it must be, and that its password 
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 from warehouse_testing import ORACLE_URL_VARIABLE, oracle_test_url, warehouse_kinds
@@ -41,3 +44,17 @@ def test_a_wrong_url_names_the_variable_and_what_to_fix(url: str, problem: str) 
 
     assert problem in str(raised.value)
     assert ":pw@" not in str(raised.value)
+
+
+def test_oracle_values_read_back_as_the_other_warehouses_return_them() -> None:
+    from warehouse_testing import _as_elsewhere
+
+    naive_utc = dt.datetime(2025, 9, 15, 12, 35, 59, 926171, tzinfo=dt.UTC).replace(tzinfo=None)
+
+    assert _as_elsewhere(naive_utc, "DB_TYPE_TIMESTAMP") == dt.datetime(
+        2025, 9, 15, 12, 35, 59, 926171, tzinfo=dt.UTC
+    )
+    assert _as_elsewhere(
+        naive_utc.replace(hour=0, minute=0, second=0, microsecond=0), "DB_TYPE_DATE"
+    ) == dt.date(2025, 9, 15)
+    assert _as_elsewhere(Decimal("1.25"), "DB_TYPE_NUMBER") == Decimal("1.25")

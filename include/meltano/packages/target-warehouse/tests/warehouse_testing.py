@@ -97,21 +97,27 @@ def run_target(config: dict[str, Any], singer_text: str) -> list[dict[str, Any]]
 def query(url: str, sql: str) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` (the engine is disposed so DuckDB's file lock is released).
 
-    On Oracle a TIMESTAMP holds UTC (the loader's design) and comes back naive: it is returned aware,
-    as DuckDB's and PostgreSQL's timestamptz are, so the same assertions hold.
+    On Oracle, values come back as DuckDB and PostgreSQL return them, so the same assertions hold: a
+    TIMESTAMP holds UTC (the loader's design) and comes back naive, so it is returned UTC-aware like a
+    timestamptz; a DATE always carries a time of day, so the loader's dates (midnight) are returned
+    as dates.
     """
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            rows = [tuple(row) for row in conn.execute(sa.text(sql))]
+            result = conn.execute(sa.text(sql))
+            types = [getattr(column[1], "name", "") for column in result.cursor.description or []]
+            rows = [tuple(row) for row in result]
     finally:
         engine.dispose()
     if engine.dialect.name != "oracle":
         return rows
-    return [tuple(_utc_if_naive(value) for value in row) for row in rows]
+    return [tuple(_as_elsewhere(value, kind) for value, kind in zip(row, types, strict=True)) for row in rows]
 
 
-def _utc_if_naive(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
+def _as_elsewhere(value: Any, oracle_type: str) -> Any:
+    if not isinstance(value, dt.datetime) or value.tzinfo is not None:
+        return value
+    if oracle_type == "DB_TYPE_DATE" and value.time() == dt.time(0):
+        return value.date()
+    return value.replace(tzinfo=dt.UTC)
