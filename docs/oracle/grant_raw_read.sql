@@ -6,8 +6,9 @@
 -- which the view is based. The owner must be granted these privileges directly, rather than through a
 -- role" (Oracle SQL Language Reference, CREATE VIEW, Prerequisites). So WMS needs SELECT on each
 -- WMS_RAW table, granted to WMS itself. The loader creates a raw table when a stream first appears,
--- so each new table needs this grant before dbt reads it: until the loader grants it on creation
--- (docs/oracle.md, "New raw tables"), rerun this script after a run that created a table.
+-- so each new table needs this grant before dbt reads it. With the loader's setting
+-- grant_select_to: [WMS] the loader grants it as it creates the table; this script is for tables
+-- created without that setting, and is safe to rerun (docs/oracle.md, "New raw tables need a grant").
 --
 -- Idempotent: granting a privilege the grantee already holds changes nothing. The owner of an object
 -- may grant privileges on it without any system privilege (SQL Language Reference, GRANT, Prerequisites).

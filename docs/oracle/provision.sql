@@ -18,7 +18,8 @@
 --            as WMS_RAW: an owner needs no ANY privilege to create, alter, fill and grant its tables.
 --   WMS      owns dbt's schema: staging and intermediate views, dimension, fact and mart tables. dbt
 --            (and the DAG's SQL checks) log in as WMS. Its views read WMS_RAW's tables, so WMS holds
---            SELECT on each of them, granted directly (not through a role): see grant_raw_read.sql.
+--            SELECT on each of them, granted directly (not through a role) by the loader as it
+--            creates each table (grant_select_to), or by grant_raw_read.sql.
 --   WMS_MARTS_READ  a role for the people and tools that read the results (SELECT on the dimensions,
 --            facts and marts). dbt re-creates those tables on every run, which drops their grants, so
 --            the grants come from dbt's `grants` config (dbt-oracle 1.12 applies it after each build:
@@ -63,8 +64,9 @@ GRANT CREATE SESSION, CREATE TABLE, CREATE VIEW TO wms;
 -- SELECT ... object privileges on all base objects underlying the view" - explicitly, so not through
 -- a role (SQL Language Reference, CREATE VIEW: "The owner must be granted these privileges directly,
 -- rather than through a role"). The raw tables do not exist yet (the loader creates each on the first
--- load of its stream), so this grant is docs/oracle/grant_raw_read.sql, run as WMS_RAW after a load
--- that created a table (docs/oracle.md, "New raw tables").
+-- load of its stream), so the grant is made by the loader as it creates each table (its setting
+-- grant_select_to: [WMS]), or by docs/oracle/grant_raw_read.sql run as WMS_RAW for tables created
+-- without it (docs/oracle.md, "New raw tables need a grant").
 
 -- Readers of the results -------------------------------------------------------------------------------
 CREATE ROLE wms_marts_read;
