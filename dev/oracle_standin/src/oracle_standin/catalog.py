@@ -141,9 +141,11 @@ class Catalog:
         self.add(relation)
 
     def drop_private(self, session: int) -> None:
-        for key in [key for key in self.private if key[0] == session]:
+        owned = [key for key in self.private if key[0] == session]
+        for key in owned:
             del self.private[key]
-        self.changed()
+        if owned:
+            self.changed()
 
     def all_relations(self) -> list[Relation]:
         return list(self.relations.values())

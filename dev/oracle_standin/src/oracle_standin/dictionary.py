@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from oracle_standin.catalog import Catalog, Column, Relation
+from oracle_standin.catalog import Catalog, Column
 
 _DUCK_TYPES = {
     "VARCHAR2": "VARCHAR",
@@ -93,6 +93,18 @@ _TABLES: dict[str, list[str]] = {
         "hidden_column",
         "user_generated",
         "collation",
+        *[
+            "default_length",
+            "num_distinct",
+            "low_value",
+            "high_value",
+            "density",
+            "num_nulls",
+            "num_buckets",
+            "last_analyzed",
+        ],
+        *["sample_size", "character_set_name", "global_stats", "user_stats", "avg_col_len", "v80_fmt_image"],
+        *["data_upgraded", "histogram"],
     ],
     "all_constraints": [
         "owner",
@@ -274,6 +286,7 @@ def _rows(catalog: Catalog, settings: dict[str, Any]) -> dict[str, list[tuple[An
                     "NO",
                     "YES",
                     "USING_NLS_COMP",
+                    *([None] * 16),
                 )
             )
             rows["all_col_comments"].append((relation.owner, relation.name, column.name, None))
@@ -354,63 +367,80 @@ def _rows(catalog: Catalog, settings: dict[str, Any]) -> dict[str, list[tuple[An
     return rows
 
 
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 class DuckMirror:
-    """One in-memory DuckDB rebuilt from the catalog whenever the catalog changed."""
+    """One in-memory DuckDB kept in step with the catalog: the dictionary tables are refilled and
+    the user tables recreated only when the catalog changed (and only those that changed).
+    """
 
     def __init__(self) -> None:
         self.connection = duckdb.connect(":memory:")
-        # Oracle functions the dictionary queries use that DuckDB lacks.
-        self.connection.execute("CREATE MACRO bitand(a, b) AS (CAST(a AS BIGINT) & CAST(b AS BIGINT))")
-        self._generation = -1
-        self._schemas: set[str] = set()
-
-    def refresh(self, catalog: Catalog, settings: dict[str, Any]) -> None:
-        if catalog.generation == self._generation:
-            return
         con = self.connection
-        for schema in self._schemas:
-            con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        self._schemas = set()
+        # Oracle functions the dictionary queries use that DuckDB lacks.
+        con.execute("CREATE MACRO bitand(a, b) AS (CAST(a AS BIGINT) & CAST(b AS BIGINT))")
+        con.execute('CREATE SCHEMA "SYS"')
         for name, columns in _TABLES.items():
-            con.execute(f'DROP TABLE IF EXISTS main."{name}"')
             definition = ", ".join(
                 f'"{c}" {"BIGINT" if c.endswith(_NUMERIC) else "VARCHAR"}' for c in columns
             )
             con.execute(f'CREATE TABLE main."{name}" ({definition})')
+        views = {
+            f"{alias}_{name[4:]}": name
+            for name in _TABLES
+            if name.startswith("all_")
+            for alias in ("user", "dba")
+        }
+        views |= {"all_tab_columns": _TAB_COLS, "user_tab_columns": _TAB_COLS, "dba_tab_columns": _TAB_COLS}
+        for view, table in views.items():
+            con.execute(f'CREATE VIEW main."{view}" AS SELECT * FROM main."{table}"')
+        for name in [*_TABLES, *views]:
+            con.execute(f'CREATE VIEW "SYS"."{name}" AS SELECT * FROM main."{name}"')
+        self._generation = self._dictionary_generation = -1
+        self._tables: dict[tuple[str, str], str] = {}  # mirrored user table -> its column definition
+        self._schemas: set[str] = {"SYS"}
+
+    def refresh(self, catalog: Catalog, settings: dict[str, Any], *, dictionary: bool) -> None:
+        """Bring the user tables up to date, and the dictionary tables when the query reads them."""
+        if catalog.generation != self._generation:
+            self._refresh_tables(catalog)
+            self._generation = catalog.generation
+        if dictionary and catalog.generation != self._dictionary_generation:
+            self._refresh_dictionary(catalog, settings)
+            self._dictionary_generation = catalog.generation
+
+    def _refresh_dictionary(self, catalog: Catalog, settings: dict[str, Any]) -> None:
+        con = self.connection
         for name, values in _rows(catalog, settings).items():
+            con.execute(f'DELETE FROM main."{name}"')
             if values:
-                placeholders = ", ".join("?" for _ in _TABLES[name])
-                con.executemany(
-                    f'INSERT INTO main."{name}" VALUES ({placeholders})', [list(v) for v in values]
+                # Literal text: DuckDB's parameter binding probes optional imports per value (slow).
+                rows = ", ".join(
+                    "(" + ", ".join(_literal(value) for value in record) + ")" for record in values
                 )
-        for alias in ("all", "user", "dba"):
-            for name in _TABLES:
-                if name.startswith("all_") and alias != "all":
-                    con.execute(
-                        f'CREATE OR REPLACE VIEW main."{alias}_{name[4:]}" AS SELECT * FROM main."{name}"'
-                    )
-        con.execute('CREATE OR REPLACE VIEW main."all_tab_columns" AS SELECT * FROM main."all_tab_cols"')
-        con.execute('CREATE OR REPLACE VIEW main."user_tab_columns" AS SELECT * FROM main."all_tab_cols"')
-        con.execute('CREATE OR REPLACE VIEW main."dba_tab_columns" AS SELECT * FROM main."all_tab_cols"')
-        con.execute('CREATE SCHEMA IF NOT EXISTS "SYS"')
-        self._schemas.add("SYS")
-        for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall():
-            con.execute(f'CREATE OR REPLACE VIEW "SYS"."{name}" AS SELECT * FROM main."{name}"')
+                con.execute(f'INSERT INTO main."{name}" VALUES {rows}')
+
+    def _refresh_tables(self, catalog: Catalog) -> None:
+        con = self.connection
+        wanted: dict[tuple[str, str], str] = {}
         # Private temporary tables of every session (same-named ones of two sessions share a mirror).
-        relations: list[Relation] = catalog.all_relations() + list(catalog.private.values())
-        created: set[tuple[str, str]] = set()
-        for user in catalog.users:
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{user}"')
-            self._schemas.add(user)
-        for relation in relations:
-            if relation.owner not in self._schemas:
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{relation.owner}"')
-                self._schemas.add(relation.owner)
-            if (relation.owner, relation.name) in created:
-                continue
-            created.add((relation.owner, relation.name))
+        for relation in [*catalog.all_relations(), *catalog.private.values()]:
             typed = ", ".join(f'"{c.name}" {duck_type(c)}' for c in relation.columns) or '"DUMMY" VARCHAR'
-            con.execute(f'CREATE TABLE "{relation.owner}"."{relation.name}" ({typed})')
-        self._generation = catalog.generation
+            wanted.setdefault((relation.owner, relation.name), typed)
+        for owner in {*catalog.users, *(owner for owner, _ in wanted)} - self._schemas:
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{owner}"')
+            self._schemas.add(owner)
+        for key, typed in list(self._tables.items()):
+            if wanted.get(key) != typed:
+                con.execute(f'DROP TABLE IF EXISTS "{key[0]}"."{key[1]}"')
+                del self._tables[key]
+        for key, typed in wanted.items():
+            if key not in self._tables:
+                con.execute(f'CREATE TABLE "{key[0]}"."{key[1]}" ({typed})')
+                self._tables[key] = typed

@@ -265,8 +265,9 @@ class _Channel:
 
 
 class Connection:
-    def __init__(self, dsn: str, user: str, params: dict[str, Any]) -> None:
-        address = os.environ.get(wire.ADDRESS_ENV)
+    def __init__(self, dsn: str, user: str, params: dict[str, Any], address: str | None = None) -> None:
+        """``address``: the server's socket (tests that use this module directly); else the environment's."""
+        address = address or os.environ.get(wire.ADDRESS_ENV)
         if not address:
             raise _driver_error(
                 4000, f"the Oracle stand-in shim needs {wire.ADDRESS_ENV} (the stand-in server's socket path)"

@@ -8,6 +8,7 @@ session's uncommitted DML, as DDL_LOCK_TIMEOUT governs).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -26,6 +27,7 @@ from sqlglot.schema import MappingSchema
 from oracle_standin import rules, wire
 from oracle_standin.catalog import Catalog, Column, Constraint, Index, Relation, parse_type
 from oracle_standin.dictionary import DuckMirror
+from oracle_standin.plsql import parse_block
 from oracle_standin.sqltext import bind_names, head, rename_binds, strip_comments
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -112,6 +114,18 @@ class Engine:
             for session in self.sessions.values():
                 session.dml.clear()
 
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Change settings (e.g. the Oracle version) and keep the catalog."""
+        with self.condition:
+            for key, value in settings.items():
+                setattr(self.settings, key, tuple(value) if key == "users" else value)
+
+    def clear_log(self) -> None:
+        """Forget the statements and violations so far; keep the catalog."""
+        with self.condition:
+            self.log.clear()
+            self.violations.clear()
+
     def report(self) -> dict[str, Any]:
         with self.condition:
             return {
@@ -189,7 +203,7 @@ class Engine:
             "note": "",
         }
         with self.condition:
-            self.log.append(entry)
+            self.record(entry)
             try:
                 return _Statement(self, session, entry, sql, decoded, bind_types).run()
             except OracleError as error:
@@ -205,8 +219,14 @@ class Engine:
                 "sql": entry["sql"],
                 "session": session.id,
                 "label": session.label,
+                "statement": entry["id"],
             }
         )
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        entry["id"] = len(self.log)
+        self.log.append(entry)
+        return entry
 
 
 class _Statement:
@@ -369,24 +389,42 @@ class _Statement:
             # SQLAlchemy's isolation-level probe (dialects/oracle/cx_oracle.py get_isolation_level).
             out = dict.fromkeys(self.names, "1.2.3")
             return {"rowcount": 0, "out": out}
-        statements = re.findall(r"execute\s+immediate\s+'((?:[^']|'')*)'", self.text, re.IGNORECASE)
-        if not statements:
-            return self._unanalysed("PL/SQL block without EXECUTE IMMEDIATE")
-        handled = {int(code) for code in re.findall(r"exception_init\s*\(\s*\w+\s*,\s*-(\d+)\s*\)", lowered)}
-        swallow_all = "when others then" in lowered
-        for inner in statements:
-            text = inner.replace("''", "'")
-            child = dict(self.entry, sql=text, note="from a PL/SQL block", outcome="ok", analysed=True)
-            self.engine.log.append(child)
-            try:
-                _Statement(self.engine, self.session, child, text, [], []).run()
-            except OracleError as error:
-                child["outcome"] = str(error)
-                code = int(str(error)[4:9]) if str(error).startswith("ORA-") else -1
-                if swallow_all or code in handled:
-                    continue
+        block = parse_block(self.text)
+        if block is None:
+            return self._unanalysed("PL/SQL block not understood")
+        try:
+            for statement in block.body:
+                self._run_in_block(statement)
+        except OracleError as error:
+            code = int(str(error)[4:9]) if str(error).startswith("ORA-") else -1
+            if not (block.handles_any or code in block.handled_codes):
                 raise
+            for cleanup in block.handler_statements():
+                with contextlib.suppress(OracleError):  # each sits in its own BEGIN ... WHEN OTHERS THEN NULL
+                    self._run_in_block(cleanup)
+            if block.reraises:
+                raise
+            self._handled(error)
         return {"rowcount": 0}
+
+    def _run_in_block(self, statement: str) -> None:
+        word = statement.split(None, 1)[0].upper() if statement.split() else ""
+        if word in ("NULL", "SAVEPOINT"):
+            return
+        child = self.engine.record(
+            dict(self.entry, sql=statement, note="from a PL/SQL block", outcome="ok", analysed=True)
+        )
+        try:
+            _Statement(self.engine, self.session, child, statement, [], []).run()
+        except OracleError as error:
+            child["outcome"] = str(error)
+            raise
+
+    def _handled(self, error: OracleError) -> None:
+        """The block's handler took ``error`` (dbt-oracle's DROP of a missing relation): not a finding."""
+        child = next(e for e in reversed(self.engine.log) if e.get("outcome") == str(error))
+        child["outcome"] = f"handled by the PL/SQL block: {error}"
+        self.engine.violations[:] = [v for v in self.engine.violations if v["statement"] != child["id"]]
 
     # Queries --------------------------------------------------------------------------------------
 
@@ -488,7 +526,8 @@ class _Statement:
     def _run_in_duckdb(self, tree: exp.Expression) -> dict[str, Any]:
         sql = tree.sql("duckdb")
         mirror = self.engine.mirror
-        mirror.refresh(self.catalog, self.engine.settings.as_dict())
+        reads_dictionary = any(self._is_dictionary(table) for table in tree.find_all(exp.Table))
+        mirror.refresh(self.catalog, self.engine.settings.as_dict(), dictionary=reads_dictionary)
         connection = mirror.connection
         connection.execute(f"SET search_path = '{self.session.schema},main'")
         relation = connection.sql(sql)
@@ -506,29 +545,33 @@ class _Statement:
         }
 
     def _empty_answer(self, tree: exp.Expression) -> dict[str, Any]:
-        """The outer SELECT evaluated over no rows: aggregates give their one row (COUNT(*) = 0)."""
+        """The query over EMPTY tables when DuckDB cannot run it (an Oracle function it lacks): the
+        columns from the projection resolved against the catalog (stars expanded), no rows, except
+        that an ungrouped aggregate gives its one row (COUNT(*) = 0), computed over no input.
+        """
         outer = tree
         while isinstance(outer, exp.Subquery):
             outer = outer.this
         if isinstance(outer, exp.Union):
             outer = outer.this
-        if not isinstance(outer, exp.Select):
-            return {"description": [], "rows": [], "rowcount": 0}
-        projections = [p.copy() for p in outer.expressions]
-        names = self._projection_names(len(projections)) or [f"COLUMN{i}" for i in range(len(projections))]
-        emptied = [p.transform(lambda n: exp.Null() if isinstance(n, exp.Column) else n) for p in projections]
-        grouped = outer.args.get("group") is not None
+        columns = self._projection_columns(tree)
+        description = [[c.name, *_describe(c.name, _duck_name(c))[1:]] for c in columns]
+        if not isinstance(outer, exp.Select) or outer.args.get("group") is not None:
+            return {"description": description, "rows": [], "rowcount": 0}
+        if not any(p.find(exp.AggFunc) for p in outer.expressions) or len(outer.expressions) != len(columns):
+            return {"description": description, "rows": [], "rowcount": 0}
+        emptied = [
+            p.copy().transform(lambda n: exp.Null() if isinstance(n, exp.Column) else n)
+            for p in outer.expressions
+        ]
         probe = exp.select(*emptied).from_("(SELECT 1 AS x WHERE 1 = 0) AS empty_source")
         try:
             relation = self.engine.mirror.connection.sql(probe.sql("duckdb"))
-            assert relation is not None
-            types = [str(t) for t in relation.types]
-            rows = [] if grouped else relation.fetchall()
+            rows = relation.fetchall() if relation is not None else []
         except Exception:
-            types = ["VARCHAR"] * len(projections)
             rows = []
         return {
-            "description": [_describe(name, kind) for name, kind in zip(names, types, strict=True)],
+            "description": description,
             "rows": [[wire.encode_value(_oracle_value(v)) for v in row] for row in rows],
             "rowcount": len(rows),
         }
@@ -976,6 +1019,12 @@ def _column_from_type(kind: exp.DataType | None) -> Column:
     if kind.this in (t.DATE, t.DATETIME):
         return Column("", "DATE")
     return Column("", "VARCHAR2", char_length=4000)
+
+
+def _duck_name(column: Column) -> str:
+    from oracle_standin.dictionary import duck_type
+
+    return duck_type(column)
 
 
 def _describe(name: str, duck_type: str) -> list[Any]:

@@ -48,6 +48,12 @@ class _Handler(socketserver.StreamRequestHandler):
             if message.get("action") == "reset":
                 engine.reset(message.get("settings"))
                 return {"ok": True}, session
+            if message.get("action") == "configure":
+                engine.configure(message.get("settings") or {})
+                return {"ok": True}, session
+            if message.get("action") == "clear_log":
+                engine.clear_log()
+                return {"ok": True}, session
             return engine.report(), session
         if op == "connect":
             session = engine.connect(

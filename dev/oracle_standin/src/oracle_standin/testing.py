@@ -5,6 +5,7 @@ for its report, reset it, and the environment that makes a subprocess use the sh
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 import subprocess
@@ -37,7 +38,7 @@ class Report:
         return [s for s in self.statements if not s["analysed"]]
 
     def errors(self) -> list[dict[str, Any]]:
-        return [s for s in self.statements if s["outcome"] != "ok"]
+        return [s for s in self.statements if s["outcome"].startswith(("ORA-", "DPY-"))]
 
     def rules_broken(self) -> set[str]:
         return {v["rule"] for v in self.violations}
@@ -63,6 +64,14 @@ class StandIn:
 
     def reset(self, **settings: Any) -> None:
         self._control({"action": "reset", "settings": settings})
+
+    def configure(self, **settings: Any) -> None:
+        """Change settings (version, compatible, db_name) and keep the catalog."""
+        self._control({"action": "configure", "settings": settings})
+
+    def reset_log(self) -> None:
+        """Forget the statements and violations so far; keep the catalog."""
+        self._control({"action": "clear_log"})
 
     def environment(self, label: str, base: dict[str, str] | None = None) -> dict[str, str]:
         """A subprocess environment whose ``import oracledb`` is the shim, talking to this server."""
@@ -114,3 +123,47 @@ def running_standin(version: str = "19.0.0.0.0", db_name: str = "WMSCDB") -> Ite
             process.kill()
         Path(address).unlink(missing_ok=True)
         time.sleep(0)
+
+
+LOADER_PYTHON = REPO_ROOT / ".venvs" / "meltano" / "bin" / "python"
+
+
+def run_loader(
+    standin: StandIn,
+    singer: str,
+    config: dict[str, Any],
+    *,
+    work_dir: Path,
+    label: str = "loader",
+    before: str = "",
+) -> subprocess.CompletedProcess[str]:
+    """The real loader CLI (``target-warehouse`` of the Meltano environment) reading ``singer``,
+    its ``oracledb`` the shim. ``before`` is Python run first in that process (to revert a fix in a
+    test); empty for the loader as it is.
+    """
+    config_file = work_dir / f"target-config-{label}.json"
+    config_file.write_text(json.dumps(config))
+    program = f"{before}\nfrom target_warehouse.target import TargetWarehouse\nTargetWarehouse.cli()\n"
+    return subprocess.run(
+        [str(LOADER_PYTHON), "-c", program, "--config", str(config_file)],
+        input=singer,
+        text=True,
+        capture_output=True,
+        env=standin.environment(label),
+        timeout=600,
+        check=False,
+    )
+
+
+def singer_schema(stream: str, properties: dict[str, Any], key: str = "id") -> str:
+    message = {
+        "type": "SCHEMA",
+        "stream": stream,
+        "key_properties": [key],
+        "schema": {"type": "object", "properties": properties},
+    }
+    return json.dumps(message)
+
+
+def singer_record(stream: str, record: dict[str, Any]) -> str:
+    return json.dumps({"type": "RECORD", "stream": stream, "record": record})

@@ -1,0 +1,166 @@
+"""The real ``dbt build --target oracle`` (dbt-oracle's own materializations, unit tests and data
+tests) through the Oracle stand-in, twice: every statement checked against Oracle's rules.
+
+The stand-in's DB_NAME (SYS_CONTEXT('userenv','DB_NAME')) differs from the service name, as on most
+real databases; the profile's ``database`` is set as the product sets it, to the DB_NAME. The raw
+tables are created first by the real loader through the stand-in. dbt's ``oracledb`` is the
+stand-in's shim (dev/oracle_standin/README.md).
+
+Two fixes of issue 21 are reverted here to show the stand-in then fails the build as Oracle would:
+``database`` set to the service name (ORA-00955 from the second build on) and dbt-core's own
+unit-test SQL (without the project's Oracle override).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbt_runner import PROJECT_DIR, REPO_ROOT, run_dbt
+
+sys.path.insert(0, str(REPO_ROOT / "dev" / "oracle_standin" / "src"))
+
+from oracle_standin.testing import Report, StandIn, run_loader, running_standin, singer_schema
+
+DB_NAME = "WMSCDB"
+SERVICE_NAME = "WMSPDB_SERVICE"
+SCHEMAS = REPO_ROOT / "include" / "meltano" / "packages" / "tap-oracle-wms" / "tap_oracle_wms" / "schemas"
+RAW_ENTITIES = sorted(path.stem for path in SCHEMAS.glob("*.json"))
+INCREMENTAL_MODELS = ("fct_allocations", "fct_order_lines", "fct_orders")
+
+
+def dbt_oracle_env(standin: StandIn, database: str) -> dict[str, str]:
+    """dbt's profile for the stand-in; ``database`` is what the profile says the DB_NAME is."""
+    env = standin.environment("dbt")
+    return {
+        "PYTHONPATH": env["PYTHONPATH"],
+        "ORACLE_STANDIN_ADDRESS": env["ORACLE_STANDIN_ADDRESS"],
+        "ORACLE_STANDIN_LABEL": "dbt",
+        "WMS_ORA_USER": "wms",
+        "WMS_ORA_PASSWORD": "not-a-secret",
+        "WMS_ORA_SERVICE": SERVICE_NAME,
+        "WMS_ORA_DATABASE": database,
+    }
+
+
+def _assert_clean(report: Report) -> None:
+    assert report.violations == [], json.dumps(report.violations, indent=1)[:6000]
+    assert report.errors() == [], [(s["outcome"], s["sql"][:300]) for s in report.errors()]
+    assert report.unanalysed() == [], [(s["note"], s["sql"][:300]) for s in report.unanalysed()]
+
+
+def _node_statements(report: Report, model: str) -> list[str]:
+    marker = f'"node_id": "model.wms.{model}"'
+    return [" ".join(s["sql"].lower().split()) for s in report.statements if marker in s["sql"]]
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
+    """The stand-in, its raw tables created by the real loader (one SCHEMA message per entity)."""
+    with running_standin(db_name=DB_NAME) as server:
+        singer = "\n".join(
+            singer_schema(entity, json.loads((SCHEMAS / f"{entity}.json").read_text())["properties"])
+            for entity in RAW_ENTITIES
+        )
+        config = {
+            "sqlalchemy_url": f"oracle+oracledb://loader:not-a-secret@127.0.0.1:1521/?service_name={SERVICE_NAME}",
+            "default_target_schema": "wms_raw",
+        }
+        loaded = run_loader(server, singer + "\n", config, work_dir=tmp_path_factory.mktemp("loader"))
+        assert loaded.returncode == 0, loaded.stderr[-3000:]
+        yield server
+
+
+@pytest.fixture(scope="module")
+def first_build(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, str]:
+    standin.reset_log()
+    output = run_dbt(
+        ["build", "--target", "oracle"], tmp_path_factory.mktemp("dbt"), dbt_oracle_env(standin, DB_NAME)
+    )
+    return standin.report(), output
+
+
+@pytest.fixture(scope="module")
+def second_build(
+    first_build: Any, standin: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Report, str]:
+    standin.reset_log()
+    output = run_dbt(
+        ["build", "--target", "oracle"], tmp_path_factory.mktemp("dbt"), dbt_oracle_env(standin, DB_NAME)
+    )
+    return standin.report(), output
+
+
+def test_first_build_breaks_no_rule_and_creates_every_model(first_build: tuple[Report, str]) -> None:
+    report, output = first_build
+
+    assert "Completed successfully" in output
+    _assert_clean(report)
+    created = {t["name"] for t in report.catalog if t["owner"] == "WMS"}
+    assert {"FCT_ORDERS", "FCT_ORDER_LINES", "FCT_ALLOCATIONS", "MART_DAILY_FULFILLMENT"} <= created
+    assert "4 unit tests" in output
+
+
+def test_second_build_merges_into_the_incremental_facts(second_build: tuple[Report, str]) -> None:
+    report, output = second_build
+
+    assert "Completed successfully" in output
+    _assert_clean(report)
+    for model in INCREMENTAL_MODELS:
+        statements = _node_statements(report, model)
+        assert any(f"merge into wms.{model} " in s for s in statements), model
+        assert not any(f"create table wms.{model} " in s for s in statements), model
+
+
+def test_reverted_database_as_service_name_fails_the_second_build_with_ora_00955(
+    second_build: Any, standin: StandIn, tmp_path: Path
+) -> None:
+    standin.reset_log()
+    with pytest.raises(AssertionError, match="ORA-00955"):
+        run_dbt(["build", "--target", "oracle"], tmp_path, dbt_oracle_env(standin, SERVICE_NAME))
+
+    assert "name_already_used" in standin.report().rules_broken()
+
+
+def _without_unit_test_override(tmp_path: Path) -> Path:
+    """A copy of the project without its Oracle override of dbt's unit-test SQL (macros/unit_tests)."""
+    project = tmp_path / "wms"
+    shutil.copytree(
+        PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb")
+    )
+    shutil.rmtree(project / "macros" / "unit_tests")
+    return project
+
+
+@pytest.mark.parametrize(
+    ("version", "refused_with", "rules"),
+    [
+        ("19.0.0.0.0", "ORA-00923", {"select_without_from", "nls_dependent_conversion"}),
+        # 23ai accepts SELECT without FROM, and then the next statement fails: the '_' alias.
+        ("23.4.0.0.0", "ORA-00911", {"identifier_leading_character", "nls_dependent_conversion"}),
+    ],
+    ids=["19c", "23ai"],
+)
+def test_reverted_dbt_core_unit_test_sql_breaks_oracle_rules(
+    second_build: Any, standin: StandIn, tmp_path: Path, version: str, refused_with: str, rules: set[str]
+) -> None:
+    project = _without_unit_test_override(tmp_path)
+    standin.reset_log()
+    standin.configure(version=version)
+    try:
+        with pytest.raises(AssertionError, match=refused_with):
+            run_dbt(
+                ["test", "--target", "oracle", "--project-dir", str(project), "--select", "test_type:unit"],
+                tmp_path,
+                dbt_oracle_env(standin, DB_NAME),
+            )
+    finally:
+        standin.configure(version="19.0.0.0.0")
+
+    broken = standin.report().rules_broken()
+    assert rules <= broken, broken
