@@ -180,10 +180,12 @@ def _check_number(value: Any) -> None:
         raise _driver_error(4004, f"invalid number: {value!r}")
     if number == 0:
         return
-    _sign, digits, exponent = number.normalize().as_tuple()
+    _sign, all_digits, exponent = number.as_tuple()  # exact: normalize() would round to 28 digits
     assert isinstance(exponent, int)
-    decimal_point_index = len(digits) + exponent
-    if len(digits) > _NUMBER_MAX_DIGITS or decimal_point_index > 126 or decimal_point_index < -129:
+    text = "".join(map(str, all_digits)).lstrip("0")
+    significant = text.rstrip("0")
+    decimal_point_index = len(text) + exponent
+    if len(significant) > _NUMBER_MAX_DIGITS or decimal_point_index > 126 or decimal_point_index < -129:
         raise _driver_error(4003, "value cannot be represented as an Oracle number")
 
 
