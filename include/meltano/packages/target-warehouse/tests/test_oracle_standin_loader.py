@@ -67,9 +67,15 @@ BASE_PROPERTIES = {
 
 
 def run_loader(
-    oracle: StandIn, singer: str, *, label: str = "loader", before: str = "", tmp_path: Path
+    oracle: StandIn,
+    singer: str,
+    *,
+    label: str = "loader",
+    before: str = "",
+    tmp_path: Path,
+    **settings: Any,
 ) -> subprocess.CompletedProcess[str]:
-    config = {"sqlalchemy_url": URL, "default_target_schema": "wms_raw"}
+    config = {"sqlalchemy_url": URL, "default_target_schema": "wms_raw", **settings}
     return run_target(oracle, singer, config, work_dir=tmp_path, label=label, before=before)
 
 
@@ -337,3 +343,38 @@ def test_reverted_reserved_word_quoting_is_refused_with_ora_00904(oracle: StandI
     assert result.returncode != 0
     assert "ORA-00904" in result.stderr
     assert "reserved_word_identifier" in oracle.report().rules_broken()
+
+
+OLD_NUMBER_UNCHECKED = """
+from target_warehouse.dialects import oracle as o
+o.oracle_number = lambda value: value
+"""
+
+
+@pytest.mark.parametrize("reverted", [False, True], ids=["fixed", "reverted"])
+def test_a_number_outside_oracle_number_is_quarantined_not_a_failed_batch(
+    oracle: StandIn, tmp_path: Path, reverted: bool
+) -> None:
+    properties = {**BASE_PROPERTIES, "alloc_qty": {"type": ["number", "null"]}}
+    singer = [
+        _schema(properties),
+        _record({"id": 1, "mod_ts": "2025-09-15T10:00:00+00:00", "alloc_qty": 1e130}),
+        _record({"id": 2, "mod_ts": "2025-09-15T10:00:01+00:00", "alloc_qty": 12.5}),
+    ]
+    result = run_loader(
+        oracle,
+        "\n".join(singer) + "\n",
+        before=OLD_NUMBER_UNCHECKED if reverted else "",
+        tmp_path=tmp_path,
+        quarantine_threshold=1,
+    )
+
+    if reverted:
+        assert result.returncode != 0
+        assert "DPY-4003" in result.stderr  # python-oracledb refuses the bind: the whole batch fails
+    else:
+        _ok(result)
+        quarantined = [
+            s for s in oracle.report().statements if "INTO WMS_RAW.ETL_QUARANTINE" in s["sql"].upper()
+        ]
+        assert [s["rows"] for s in quarantined] == [1]
