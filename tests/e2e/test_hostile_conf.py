@@ -107,7 +107,8 @@ def hostile(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HostileScenario]:
     kind: str = request.param
-    base = tmp_path_factory.mktemp(f"hostile-{kind}")
+    # The PostgreSQL database is named after this directory: unique per process on a shared server.
+    base = tmp_path_factory.mktemp(f"hostile-{kind}-{os.getpid()}")
     config = SimulatorConfig(
         records=60, seed=13, start_time=START, environment="lgf_test", username="wms_api", password=PASSWORD
     )

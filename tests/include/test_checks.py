@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
+import pendulum
 import psycopg
 import pytest
 
 from include.wms_pipeline.checks import Load, RenderedCheck, RunFacts, rendered_checks
+from include.wms_pipeline.checks.facts import run_facts
 from include.wms_pipeline.checks.specs import CheckSettings
 
 ENTITIES = ("order_hdr", "allocation")
@@ -260,3 +263,35 @@ def test_values_from_the_run_reach_the_driver_only_as_bind_values() -> None:
             assert "drop" not in check.sql, check.task_id
     binds = [b for c in _checks("duckdb", facts) for b in c.binds]
     assert binds.count(hostile) == 4  # tap read, reconcile, quarantine (load id); full sync (run id)
+
+
+class _PushedXComs:
+    def __init__(self, pushed: dict[tuple[str, str], Any]) -> None:
+        self.pushed = pushed
+
+    def xcom_pull(self, task_ids: str, key: str = "return_value") -> Any:
+        return self.pushed.get((task_ids, key))
+
+
+def test_run_facts_reads_what_this_runs_tasks_pushed() -> None:
+    """One load per plain extract task, one per mapped partition (a skipped partition pushes None),
+    WMS counts from the plan tasks, and the window end to the second as a plain UTC datetime."""
+    pushed = {
+        ("extract_load_order_hdr", "return_value"): {"records_read": 3, "load_run_id": "a/try1"},
+        ("extract_load_allocation", "return_value"): [
+            {"records_read": 2, "load_run_id": "b/p0/try1"},
+            None,
+        ],
+        ("plan_allocation", "wms_count"): 7,
+    }
+    context = {
+        "ti": _PushedXComs(pushed),
+        "run_id": RUN_ID,
+        "data_interval_end": pendulum.datetime(2026, 1, 5, 6, 0, 0, 500_000, tz="UTC"),
+        "dag_run": SimpleNamespace(run_after=None),
+    }
+    facts = run_facts(context, ENTITIES, full_sync=True)
+    assert facts.loads == {"order_hdr": (Load(3, "a/try1"),), "allocation": (Load(2, "b/p0/try1"),)}
+    assert facts.wms_counts == {"allocation": 7}
+    assert facts.window_end == WINDOW_END
+    assert type(facts.window_end) is datetime
