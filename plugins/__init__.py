@@ -1,0 +1,1 @@
+"""Airflow plugins of this project (none yet; see README.md)."""
