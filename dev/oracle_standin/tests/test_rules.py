@@ -290,3 +290,13 @@ def test_an_error_the_block_handles_is_neither_raised_nor_reported(oracle: Stand
 def test_an_error_the_block_does_not_handle_is_raised(oracle: StandIn, connect: Connect) -> None:
     with pytest.raises(driver.DatabaseError, match="ORA-00942"):
         run(connect, DROP_IF_EXISTS.replace("-942", "-1"))
+
+
+def test_utc_extracted_from_a_timestamp_without_zone_is_reported(oracle: StandIn, connect: Connect) -> None:
+    run(connect, TABLE, "CREATE TABLE Z (AT TIMESTAMP(6) WITH TIME ZONE)")
+    run(connect, "SELECT SYS_EXTRACT_UTC(AT) U FROM T")
+    assert broken(oracle) == {"session_time_zone_conversion"}
+
+    oracle.reset_log()
+    run(connect, "SELECT SYS_EXTRACT_UTC(AT) U FROM Z", "SELECT CAST(AT AS TIMESTAMP(6)) U FROM T")
+    assert broken(oracle) == set()

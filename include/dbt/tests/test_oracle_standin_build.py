@@ -25,12 +25,13 @@ from dbt_runner import PROJECT_DIR, REPO_ROOT, run_dbt
 
 sys.path.insert(0, str(REPO_ROOT / "dev" / "oracle_standin" / "src"))
 
-from oracle_standin.testing import Report, StandIn, run_loader, running_standin, singer_schema
+from oracle_standin.testing import Report, StandIn, run_loader, running_standin, singer_record, singer_schema
 
 DB_NAME = "WMSCDB"
 SERVICE_NAME = "WMSPDB_SERVICE"
 SCHEMAS = REPO_ROOT / "include" / "meltano" / "packages" / "tap-oracle-wms" / "tap_oracle_wms" / "schemas"
 RAW_ENTITIES = sorted(path.stem for path in SCHEMAS.glob("*.json"))
+LONG_PICK_USER = {"id": 1, "mod_ts": "2025-06-01T10:00:00.5+00:00", "pick_user": "p" * 4100}
 INCREMENTAL_MODELS = ("fct_allocations", "fct_order_lines", "fct_orders")
 
 
@@ -64,8 +65,14 @@ def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
     """The stand-in, its raw tables created by the real loader (one SCHEMA message per entity)."""
     with running_standin(db_name=DB_NAME) as server:
         singer = "\n".join(
-            singer_schema(entity, json.loads((SCHEMAS / f"{entity}.json").read_text())["properties"])
-            for entity in RAW_ENTITIES
+            [
+                *(
+                    singer_schema(entity, json.loads((SCHEMAS / f"{entity}.json").read_text())["properties"])
+                    for entity in RAW_ENTITIES
+                ),
+                # A text value over VARCHAR2's 4000 bytes: the loader turns PICK_USER into a CLOB.
+                singer_record("allocation", LONG_PICK_USER),
+            ]
         )
         config = {
             "sqlalchemy_url": f"oracle+oracledb://loader:not-a-secret@127.0.0.1:1521/?service_name={SERVICE_NAME}",
@@ -101,6 +108,8 @@ def test_first_build_breaks_no_rule_and_creates_every_model(first_build: tuple[R
 
     assert "Completed successfully" in output
     _assert_clean(report)
+    allocation = next(t for t in report.catalog if (t["owner"], t["name"]) == ("WMS_RAW", "ALLOCATION"))
+    assert ["PICK_USER", "CLOB", True] in allocation["columns"]  # the staging models read a CLOB
     created = {t["name"] for t in report.catalog if t["owner"] == "WMS"}
     assert {"FCT_ORDERS", "FCT_ORDER_LINES", "FCT_ALLOCATIONS", "MART_DAILY_FULFILLMENT"} <= created
     assert "4 unit tests" in output
@@ -127,12 +136,17 @@ def test_reverted_database_as_service_name_fails_the_second_build_with_ora_00955
     assert "name_already_used" in standin.report().rules_broken()
 
 
-def _without_unit_test_override(tmp_path: Path) -> Path:
-    """A copy of the project without its Oracle override of dbt's unit-test SQL (macros/unit_tests)."""
+def _project_copy(tmp_path: Path) -> Path:
     project = tmp_path / "wms"
     shutil.copytree(
         PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb")
     )
+    return project
+
+
+def _without_unit_test_override(tmp_path: Path) -> Path:
+    """A copy of the project without its Oracle override of dbt's unit-test SQL (macros/unit_tests)."""
+    project = _project_copy(tmp_path)
     shutil.rmtree(project / "macros" / "unit_tests")
     return project
 
@@ -164,3 +178,55 @@ def test_reverted_dbt_core_unit_test_sql_breaks_oracle_rules(
 
     broken = standin.report().rules_broken()
     assert rules <= broken, broken
+
+
+# The macros as they were before issue 21 (git f847e57), put back in a copy of the project.
+OLD_EMPTY_AS_NULL = """
+{% macro wms_empty_as_null(expr) -%}
+    case when trim({{ expr }}) = '' or trim({{ expr }}) is null then null else {{ expr }} end
+{%- endmacro %}
+"""
+OLD_TO_UTC = """
+{% macro wms_to_utc(expr) -%}
+    {{ return(adapter.dispatch('wms_to_utc', 'wms')(expr)) }}
+{%- endmacro %}
+{% macro default__wms_to_utc(expr) -%}
+    cast(({{ expr }}) at time zone 'UTC' as timestamp)
+{%- endmacro %}
+{% macro oracle__wms_to_utc(expr) -%}
+    sys_extract_utc({{ expr }})
+{%- endmacro %}
+"""
+STAGING_ALLOCATIONS = ["--select", "stg_oracle_wms__allocations"]
+
+
+def test_reverted_clob_unsafe_staging_fails_with_ora_00932(
+    second_build: Any, standin: StandIn, tmp_path: Path
+) -> None:
+    project = _project_copy(tmp_path)
+    (project / "macros" / "staging" / "wms_empty_as_null.sql").write_text(OLD_EMPTY_AS_NULL)
+    standin.reset_log()
+
+    with pytest.raises(AssertionError, match="ORA-00932"):
+        run_dbt(
+            ["run", "--target", "oracle", "--project-dir", str(project), *STAGING_ALLOCATIONS],
+            tmp_path,
+            dbt_oracle_env(standin, DB_NAME),
+        )
+    assert "lob_in_comparison" in standin.report().rules_broken()
+
+
+def test_reverted_sys_extract_utc_on_plain_timestamps_is_reported(
+    second_build: Any, standin: StandIn, tmp_path: Path
+) -> None:
+    project = _project_copy(tmp_path)
+    (project / "macros" / "cross_db" / "wms_to_utc.sql").write_text(OLD_TO_UTC)
+    standin.reset_log()
+
+    # Oracle accepts it, and the values silently move with the dbt worker's time zone.
+    run_dbt(
+        ["run", "--target", "oracle", "--project-dir", str(project), *STAGING_ALLOCATIONS],
+        tmp_path,
+        dbt_oracle_env(standin, DB_NAME),
+    )
+    assert "session_time_zone_conversion" in standin.report().rules_broken()

@@ -304,6 +304,7 @@ class _Statement:
             compatible=self.engine.settings.compatible_tuple,
             column_type=self._column_type,
             new_relation=new_relation,
+            typed=self._typed_query(),
         )
         found = rules.check_statement(statement)
         for rule, detail in found:
@@ -311,6 +312,25 @@ class _Statement:
         refusing = [rule for rule, _ in found if rule.refuses]
         if refusing:
             raise OracleError(refusing[0].refuses)
+
+    def _typed_query(self) -> exp.Expression | None:
+        """The statement's query qualified and typed against the catalog (None when sqlglot cannot)."""
+        query = self.tree.expression if isinstance(self.tree, exp.Create) else self.tree
+        if not isinstance(query, exp.Query):
+            return None
+        try:
+            schema = self._schema()
+            qualified = qualify(
+                query.copy(),
+                schema=schema,
+                dialect="oracle",
+                db=self.session.schema,
+                validate_qualify_columns=False,
+                quote_identifiers=False,
+            )
+            return cast(exp.Expression, annotate_types(qualified, schema=schema, dialect="oracle"))
+        except Exception:  # shapes sqlglot cannot qualify: the plain tree is checked
+            return None
 
     def _refuse(self, rule: rules.Rule, detail: str) -> OracleError:
         self.engine.violation(self.session, self.entry, rule, detail)

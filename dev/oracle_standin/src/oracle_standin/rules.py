@@ -40,6 +40,11 @@ class Statement:
     compatible: tuple[int, ...]
     column_type: Callable[[exp.Column], Column | None]  # resolves a column reference against the catalog
     new_relation: Relation | None = None  # what a CREATE TABLE / ADD CONSTRAINT defines
+    typed: exp.Expression | None = None  # the query qualified and typed by sqlglot against the catalog
+
+    @property
+    def typed_or_plain(self) -> exp.Expression | None:
+        return self.typed if self.typed is not None else self.tree
 
 
 RULES: dict[str, Rule] = {}
@@ -222,7 +227,10 @@ def _is_lob(node: exp.Expression, statement: Statement) -> bool:
     """A CLOB-valued expression: a CLOB column, or TRIM/UPPER/NVL/SUBSTR/|| of one (they return CLOB)."""
     if isinstance(node, exp.Column):
         column = statement.column_type(node)
-        return column is not None and column.is_lob
+        if column is not None:
+            return column.is_lob
+        # A column of a CTE or subquery: the type sqlglot carried through from the catalog (CLOB is TEXT).
+        return node.type is not None and node.type.this == exp.DataType.Type.TEXT
     if isinstance(node, exp.Anonymous) and node.name.upper() in ("NVL", "TRIM", "LTRIM", "RTRIM"):
         return any(_is_lob(arg, statement) for arg in node.expressions)
     if isinstance(node, _LOB_PRESERVING):
@@ -237,10 +245,11 @@ def _is_lob(node: exp.Expression, statement: Statement) -> bool:
     "ORA-00932: inconsistent datatypes: expected - got CLOB",
 )
 def _lob_comparison(statement: Statement) -> Iterator[str]:
-    if statement.tree is None:
+    tree = statement.typed_or_plain
+    if tree is None:
         return
     comparisons = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In)
-    for node in statement.tree.find_all(*comparisons):
+    for node in tree.find_all(*comparisons):
         if isinstance(node, exp.EQ) and isinstance(node.parent, exp.Update) and node.arg_key == "expressions":
             continue  # SET column = value is an assignment, not a comparison
         operands = [node.this, *(node.expressions if isinstance(node, exp.In) else [node.expression])]
@@ -255,23 +264,24 @@ def _lob_comparison(statement: Statement) -> Iterator[str]:
     "ORA-00932: inconsistent datatypes: expected - got CLOB",
 )
 def _lob_set_operation(statement: Statement) -> Iterator[str]:
-    if statement.tree is None:
+    tree = statement.typed_or_plain
+    if tree is None:
         return
-    for group in statement.tree.find_all(exp.Group):
+    for group in tree.find_all(exp.Group):
         for expression in group.expressions:
             if _is_lob(expression, statement):
                 yield f"GROUP BY a CLOB: {expression.sql('oracle')[:80]}"
-    for order in statement.tree.find_all(exp.Order):
+    for order in tree.find_all(exp.Order):
         for ordered in order.expressions:
             if _is_lob(ordered.this, statement):
                 yield f"ORDER BY a CLOB: {ordered.sql('oracle')[:80]}"
-    for select in statement.tree.find_all(exp.Select):
+    for select in tree.find_all(exp.Select):
         if select.args.get("distinct"):
             for projection in select.expressions:
                 inner = projection.this if isinstance(projection, exp.Alias) else projection
                 if _is_lob(inner, statement):
                     yield f"SELECT DISTINCT over a CLOB: {projection.sql('oracle')[:80]}"
-    for union in statement.tree.find_all(exp.Union, exp.Intersect, exp.Except):
+    for union in tree.find_all(exp.Union, exp.Intersect, exp.Except):
         if union.args.get("distinct") and isinstance(union.this, exp.Select):
             for projection in union.this.expressions:
                 inner = projection.this if isinstance(projection, exp.Alias) else projection
@@ -312,6 +322,35 @@ def _nls_conversion(statement: Statement) -> Iterator[str]:
     for conversion in statement.tree.find_all(exp.StrToTime, exp.StrToDate):
         if conversion.args.get("format") is None:
             yield f"conversion without a format model: {conversion.sql('oracle')[:80]}"
+
+
+@rule(
+    "session_time_zone_conversion",
+    "Oracle SQL Language Reference, SYS_EXTRACT_UTC: 'If a time zone is not specified, then the "
+    "datetime is associated with the session time zone' (and CAST of a TIMESTAMP to TIMESTAMP WITH "
+    "TIME ZONE the same, 'Datetime and Interval Data Types'); the session time zone is the client's in "
+    "python-oracledb thin mode, so the result moves with the worker",
+    None,
+)
+def _session_time_zone(statement: Statement) -> Iterator[str]:
+    tree = statement.typed_or_plain
+    if tree is None:
+        return
+    zoneless = {f"TIMESTAMP({digits})" for digits in range(10)} | {"DATE"}
+    for call in tree.find_all(exp.Anonymous):
+        if call.name.upper() != "SYS_EXTRACT_UTC" or not call.expressions:
+            continue
+        argument = call.expressions[0]
+        if not isinstance(argument, exp.Column):
+            continue
+        column = statement.column_type(argument)
+        if column is not None:
+            plain = column.data_type in zoneless
+        else:  # a CTE's or subquery's column: the type sqlglot carried through from the catalog
+            kinds = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATE, exp.DataType.Type.DATETIME)
+            plain = argument.type is not None and argument.type.this in kinds
+        if plain:
+            yield f"SYS_EXTRACT_UTC of {argument.sql('oracle')}, a datetime without time zone"
 
 
 # Binds (python-oracledb, client side) ------------------------------------------------------------
