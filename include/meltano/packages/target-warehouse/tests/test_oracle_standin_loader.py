@@ -378,3 +378,78 @@ def test_a_number_outside_oracle_number_is_quarantined_not_a_failed_batch(
             s for s in oracle.report().statements if "INTO WMS_RAW.ETL_QUARANTINE" in s["sql"].upper()
         ]
         assert [s["rows"] for s in quarantined] == [1]
+
+
+# The CLOB change as it was before issue 21 (git f847e57: connector.evolution_ddl and the Oracle
+# dialect's widen_text_ddl): ADD <name>_ETL_CLOB, copy, DROP <name>, RENAME back; not resumable.
+OLD_CLOB_CHANGE = """
+from target_warehouse import sinks
+from target_warehouse.columns import Kind
+
+def old_plan(dialect, table, columns, existing, wanted):
+    statements = []
+    for column in columns:
+        name = column.name
+        physical = str(dialect.identifier(name)).lower()
+        if physical not in existing:
+            statements += dialect.add_column_ddl(table, column, wanted.get(name))
+        elif column.kind is Kind.TEXT and dialect.bounded_strings:
+            current, needed = existing[physical], wanted.get(name)
+            if current is not None and needed is None:
+                target = dialect.format_table(table)
+                quoted = dialect.preparer.quote(dialect.identifier(name))
+                scratch = dialect.preparer.quote(dialect.identifier(name + "_etl_clob"))
+                statements += [
+                    f"ALTER TABLE {target} ADD ({scratch} CLOB)",
+                    f"UPDATE {target} SET {scratch} = {quoted}",
+                    f"ALTER TABLE {target} DROP COLUMN {quoted}",
+                    f"ALTER TABLE {target} RENAME COLUMN {scratch} TO {quoted}",
+                ]
+            elif current is not None and needed > current:
+                statements += dialect.widen_text_ddl(table, name, needed)
+    return statements
+
+sinks.plan_evolution = old_plan
+"""
+
+
+@pytest.mark.parametrize(
+    ("reverted", "crashed_after"),
+    [
+        (False, "ALTER TABLE WMS_RAW.ALLOCATION RENAME COLUMN PICK_USER TO PICK_USER_ETL_VARCHAR"),
+        (True, "ALTER TABLE WMS_RAW.ALLOCATION ADD (PICK_USER_ETL_CLOB CLOB)"),
+    ],
+    ids=["fixed", "reverted"],
+)
+def test_a_clob_change_cut_after_its_first_statement_is_finished_by_the_next_run(
+    oracle: StandIn, tmp_path: Path, reverted: bool, crashed_after: str
+) -> None:
+    first = [
+        _schema(BASE_PROPERTIES),
+        _record({"id": 1, "mod_ts": "2025-09-15T10:00:00+00:00", "pick_user": "a"}),
+    ]
+    _ok(run_loader(oracle, "\n".join(first) + "\n", tmp_path=tmp_path))
+    connection = driver.Connection(dsn="", user="loader", params={}, address=oracle.address)
+    connection.cursor().execute(crashed_after)  # the first statement of the change, then the crash
+    connection.close()
+    oracle.reset_log()
+
+    long_value = [
+        _schema(BASE_PROPERTIES),
+        _record({"id": 2, "mod_ts": "2025-09-15T10:00:01+00:00", "pick_user": "é" * 2100}),
+    ]
+    result = run_loader(
+        oracle, "\n".join(long_value) + "\n", before=OLD_CLOB_CHANGE if reverted else "", tmp_path=tmp_path
+    )
+
+    report = oracle.report()
+    if reverted:
+        assert result.returncode != 0
+        assert "ORA-01430" in result.stderr
+        assert "column_already_exists" in report.rules_broken()
+    else:
+        _ok(result)
+        _assert_no_rule_broken(report)
+        columns = _columns(report, "ALLOCATION")
+        assert columns["PICK_USER"] == "CLOB"
+        assert "PICK_USER_ETL_VARCHAR" not in columns
