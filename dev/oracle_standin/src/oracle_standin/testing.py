@@ -7,10 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,8 +121,7 @@ def running_standin(version: str = "19.0.0.0.0", db_name: str = "WMSCDB") -> Ite
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        Path(address).unlink(missing_ok=True)
-        time.sleep(0)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 LOADER_PYTHON = REPO_ROOT / ".venvs" / "meltano" / "bin" / "python"
