@@ -33,7 +33,7 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names
 )
 from cosmos import DbtTaskGroup
 
-from include.wms_pipeline import assets, dbt, full_sync, settings
+from include.wms_pipeline import assets, dbt, deployment_checks, full_sync, settings
 from include.wms_pipeline.alerts import failure_notifiers
 from include.wms_pipeline.checks.operator import WarehouseCheckOperator
 from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, sync_checks
@@ -255,6 +255,7 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             chain(load_checks, finalize, transform, model_checks)
         else:
             chain(load_checks, transform, model_checks, _record_window_task(config.dag_id))
+    deployment_checks.run_first(dag)  # the deployment's Variables, before any other task
     return dag
 
 
