@@ -186,7 +186,10 @@ def hostile_run(work: Path, postgres: Postgres | None) -> dict[str, Any]:
         text=True,
         check=False,
     )
-    case_lines = [line for line in result.stdout.splitlines() if "executed:" in line and "leaked:" in line]
+    # pytest -q prints its progress dots on the same line as a test's first output.
+    case_lines = [
+        line.lstrip(".") for line in result.stdout.splitlines() if "executed:" in line and "leaked:" in line
+    ]
     report["lines"] += case_lines
     report["dag_suite"] = {"exit_code": result.returncode, "summary": result.stdout.strip().splitlines()[-1:]}
     for line in report["lines"]:
