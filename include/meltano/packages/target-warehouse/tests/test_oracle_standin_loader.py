@@ -453,3 +453,21 @@ def test_a_clob_change_cut_after_its_first_statement_is_finished_by_the_next_run
         columns = _columns(report, "ALLOCATION")
         assert columns["PICK_USER"] == "CLOB"
         assert "PICK_USER_ETL_VARCHAR" not in columns
+
+
+def test_the_recorded_singer_files_load_in_turn_with_no_rule_broken(oracle: StandIn, tmp_path: Path) -> None:
+    for data_file in (
+        "allocation_history.singer",
+        "allocation_schema_v2.singer",
+        "allocation_bad_records.singer",
+    ):
+        _ok(
+            run_loader(
+                oracle, (DATA_FILES / data_file).read_text(), tmp_path=tmp_path, quarantine_threshold=100
+            )
+        )
+
+    report = oracle.report()
+    _assert_no_rule_broken(report)
+    assert report.errors() == []
+    assert {"PICK_LOCN_STR", "PICK_USER"} <= set(_columns(report, "ALLOCATION"))
