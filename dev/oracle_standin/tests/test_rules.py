@@ -106,6 +106,24 @@ def test_reserved_bind_name_is_refused(oracle: StandIn, connect: Connect) -> Non
     refused(connect, "SELECT ID FROM T WHERE NOTE = :rows", "ORA-01745")
     assert "reserved_word_bind" in broken(oracle)
 
+    oracle.reset_log()
+    run(
+        connect,
+        'SELECT ID FROM T WHERE NOTE = :"rows" OR NOTE = :rows_seen',
+        parameters={"rows": "a", "rows_seen": "b"},
+    )
+    assert broken(oracle) == set()
+    assert oracle.report().unanalysed() == []
+
+
+def test_adding_a_column_that_exists_is_refused(oracle: StandIn, connect: Connect) -> None:
+    refused(connect, "ALTER TABLE T ADD (NOTE VARCHAR2(10 CHAR))", "ORA-01430", TABLE)
+    assert broken(oracle) == {"column_already_exists"}
+
+    oracle.reset_log()
+    run(connect, "ALTER TABLE T ADD (NOTE_2 VARCHAR2(10 CHAR))")
+    assert broken(oracle) == set()
+
 
 def test_a_30_byte_limit_applies_below_compatible_12_2(oracle: StandIn, connect: Connect) -> None:
     oracle.configure(compatible="12.1.0")
