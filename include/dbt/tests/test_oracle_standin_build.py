@@ -2,7 +2,9 @@
 tests) through the Oracle stand-in, twice: every statement checked against Oracle's rules.
 
 The stand-in's DB_NAME (SYS_CONTEXT('userenv','DB_NAME')) differs from the service name, as on most
-real databases; the profile's ``database`` is set as the product sets it, to the DB_NAME. The raw
+real databases; the profile's ``database`` is set as the product sets it, to the DB_NAME: the first
+build with profiles.yml (WMS_ORA_DATABASE, local and CI), the second with the profile Cosmos maps from
+the Airflow connection (extra.database), as the DAGs' dbt tasks get it. The raw
 tables are created first by the real loader through the stand-in. dbt's ``oracledb`` is the
 stand-in's shim (dev/oracle_standin/README.md).
 
@@ -14,6 +16,7 @@ unit-test SQL (without the project's Oracle override).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -93,13 +96,46 @@ def first_build(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> t
 
 
 @pytest.fixture(scope="module")
+def cosmos_profile_env(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """dbt's environment with the profile Airflow's dbt tasks get: Cosmos' mapping of the warehouse
+    connection (include/wms_pipeline/dbt.py), its `database` from the connection's extra.database."""
+    from include.wms_pipeline import settings
+    from include.wms_pipeline.dbt import profile_config
+
+    connection = {
+        "conn_type": "oracle",
+        "host": "127.0.0.1",
+        "port": 1521,
+        "login": "wms",
+        "password": "not-a-secret",
+        "extra": {"service_name": SERVICE_NAME, "database": DB_NAME},
+    }
+    variable = f"AIRFLOW_CONN_{settings.WAREHOUSE_CONN_ID.upper()}"
+    previous = os.environ.get(variable)
+    os.environ[variable] = json.dumps(connection)
+    try:
+        with profile_config("oracle").ensure_profile() as (profile_path, profile_env):
+            profiles_dir = tmp_path_factory.mktemp("cosmos-profile")
+            shutil.copy(profile_path, profiles_dir / "profiles.yml")
+            env = {**dbt_oracle_env(standin, "unused"), **profile_env, "DBT_PROFILES_DIR": str(profiles_dir)}
+    finally:
+        if previous is None:
+            del os.environ[variable]
+        else:
+            os.environ[variable] = previous
+    return {key: value for key, value in env.items() if not key.startswith("WMS_ORA_")}
+
+
+@pytest.fixture(scope="module")
 def second_build(
-    first_build: Any, standin: StandIn, tmp_path_factory: pytest.TempPathFactory
+    first_build: Any,
+    standin: StandIn,
+    cosmos_profile_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Report, str]:
+    """The incremental build, as Airflow runs it: with the profile Cosmos builds."""
     standin.reset_log()
-    output = run_dbt(
-        ["build", "--target", "oracle"], tmp_path_factory.mktemp("dbt"), dbt_oracle_env(standin, DB_NAME)
-    )
+    output = run_dbt(["build", "--target", "oracle"], tmp_path_factory.mktemp("dbt"), cosmos_profile_env)
     return standin.report(), output
 
 
@@ -120,6 +156,9 @@ def test_second_build_merges_into_the_incremental_facts(second_build: tuple[Repo
 
     assert "Completed successfully" in output
     _assert_clean(report)
+    assert any(
+        f'"connection_name": "list_{DB_NAME}_wms"' in s["sql"] for s in report.statements
+    )  # Cosmos' database
     for model in INCREMENTAL_MODELS:
         statements = _node_statements(report, model)
         assert any(f"merge into wms.{model} " in s for s in statements), model
