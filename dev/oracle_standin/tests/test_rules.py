@@ -318,3 +318,17 @@ def test_utc_extracted_from_a_timestamp_without_zone_is_reported(oracle: StandIn
     oracle.reset_log()
     run(connect, "SELECT SYS_EXTRACT_UTC(AT) U FROM Z", "SELECT CAST(AT AS TIMESTAMP(6)) U FROM T")
     assert broken(oracle) == set()
+
+
+def test_grants_and_comments_are_analysed_and_recorded(oracle: StandIn, connect: Connect) -> None:
+    run(
+        connect,
+        TABLE,
+        "GRANT SELECT ON WMS_RAW.T TO WMS",
+        "COMMENT ON TABLE WMS_RAW.T IS 'raw history'",
+        "REVOKE SELECT ON WMS_RAW.T FROM WMS",
+    )
+
+    report = oracle.report()
+    assert report.unanalysed() == []
+    assert report.violations == []

@@ -291,6 +291,8 @@ class _Statement:
             self.entry["note"] = f"sqlglot could not parse it: {str(error)[:200]}"
             self.tree = None
         if isinstance(self.tree, exp.Command):
+            self.entry["analysed"] = False
+            self.entry["note"] = "sqlglot read it only as an opaque command"
             self.tree = None
         return self.tree
 
