@@ -117,11 +117,6 @@ def test_the_dags_parse_from_the_copy_with_astros_integrity_test(image: BuiltIma
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tests/conftest.py must skip the modules that import dev/ when dev/ is absent (issue 22 item 3; "
-    "the hook is proposed in the report, tests/conftest.py is not this change's file)",
-)
 def test_astro_dev_pytest_skips_what_needs_dev_with_a_reason(image: BuiltImage, tmp_path: Path) -> None:
     """`astro dev pytest` runs pytest on the mounted tests/ in the image, which holds no dev/."""
     home = tmp_path / "airflow"
