@@ -134,8 +134,9 @@ from include.wms_pipeline import settings
 from include.wms_pipeline.checks import Load, RunFacts, rendered_checks
 loads = {entity: (Load(records_read=3, load_run_id=f"run-{entity}-1"),) for entity in settings.ENTITIES_ALL}
 facts = RunFacts(
-    run_id="scheduled__2025-09-15T12:00:00+00:00",
-    window_end=dt.datetime(2025, 9, 15, 12, tzinfo=dt.UTC),
+    run_id="manual__2025-09-15T09:30:07.654321-03:00",
+    # A manual run's window end: another offset, and microseconds (a datetime is bound as DATE).
+    window_end=dt.datetime(2025, 9, 15, 9, 30, 7, 654321, tzinfo=dt.timezone(dt.timedelta(hours=-3))),
     loads=loads,
     wms_counts={entity: 10 for entity in settings.PARTITIONED_ENTITIES},
 )

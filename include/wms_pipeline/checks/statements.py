@@ -11,7 +11,7 @@ values.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -76,12 +76,13 @@ def quarantine_within_threshold(cfg: CheckSettings, facts: RunFacts, binds: Bind
 def raw_history_is_fresh(cfg: CheckSettings, facts: RunFacts, binds: Binds) -> str:
     """The newest order change is at most `freshness_hours` before the end of this run's window.
 
-    Oracle's raw timestamps are TIMESTAMP holding UTC: the bound limit is a naive UTC datetime (bound
-    as DATE, to the second). DuckDB and PostgreSQL compare timestamptz with an aware datetime.
+    Oracle's raw timestamps are TIMESTAMP holding UTC: the bound limit is a naive UTC datetime cut to
+    the second, since python-oracledb binds a datetime as DATE (no fractional seconds; a manual run's
+    window end may carry microseconds). DuckDB and PostgreSQL compare timestamptz with an aware datetime.
     """
     limit = facts.window_end - timedelta(hours=cfg.freshness_hours)
     if binds.kind == "oracle":
-        limit = limit.replace(tzinfo=None)
+        limit = limit.astimezone(UTC).replace(tzinfo=None, microsecond=0)
     return (
         f"select\n    case when max(mod_ts) >= {binds.add(limit)} then 1 else 0 end as order_changes_are_fresh\n"
         f"from {cfg.raw_schema}.order_hdr"
