@@ -152,7 +152,8 @@ def _check(
         spec=spec,
         check_settings=cfg,
         full_sync=full_sync,
-        conn_id=settings.WAREHOUSE_CONN_ID,
+        # The checks read the raw and the model schemas: dbt's connection can read both.
+        conn_id=settings.dbt_conn_id(),
         doc_md=spec.description,
         **warehouse_args,
     )

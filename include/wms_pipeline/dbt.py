@@ -61,8 +61,8 @@ class OracleDbNameProfileMapping(OracleUserPasswordProfileMapping):  # type: ign
 
 
 def profile_config(kind: str) -> ProfileConfig:
-    """dbt profile for the warehouse kind, mapped from the `wms_warehouse` connection."""
-    conn_id = settings.WAREHOUSE_CONN_ID
+    """dbt profile for the warehouse kind, mapped from the dbt connection (settings.dbt_conn_id)."""
+    conn_id = settings.dbt_conn_id()
     schema = settings.dbt_schema()
     mapping: Any
     if kind == "duckdb":

@@ -211,6 +211,14 @@ def extract_load_environment(
         env["TARGET_WAREHOUSE_USERNAME"] = target.username
     if target.password:
         env["TARGET_WAREHOUSE_PASSWORD"] = target.password
+    if target.kind == "oracle":
+        # dbt's views read the raw tables, and Oracle wants the views' owner (the models' schema) to
+        # hold SELECT on them directly, not through a role. When the loader logs in as the raw
+        # schema's owner (docs/oracle/provision.sql), it owns each table it creates and grants that
+        # there and then. Other layouts grant with docs/oracle/grant_raw_read.sql.
+        models_owner, raw_owner = settings.dbt_schema().upper(), settings.RAW_SCHEMA.upper()
+        if (target.username or "").upper() == raw_owner != models_owner:
+            env["TARGET_WAREHOUSE_GRANT_SELECT_TO"] = json.dumps([models_owner])
     return env
 
 

@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Airflow connections.
 WMS_CONN_ID = "oracle_wms"
-WAREHOUSE_CONN_ID = "wms_warehouse"
+WAREHOUSE_CONN_ID = "wms_warehouse"  # the loader and the full-sync bookkeeping (raw schema)
 SLACK_CONN_ID = "wms_alerts_slack"
 SMTP_CONN_ID = "wms_alerts_smtp"
 
@@ -111,6 +111,25 @@ def dbt_schema(environ: dict[str, str] | None = None) -> str:
     """The schema dbt builds the models in, from WMS_DBT_SCHEMA (checked: it is written into SQL)."""
     env = os.environ if environ is None else environ
     return schema_name(env.get("WMS_DBT_SCHEMA", DBT_SCHEMA_DEFAULT), "WMS_DBT_SCHEMA")
+
+
+# Airflow connection ids are plain names; this one is read from the environment and ends up in a
+# connection lookup only, but a typo should fail at parse time naming the variable.
+_CONN_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
+
+
+def dbt_conn_id(environ: dict[str, str] | None = None) -> str:
+    """The connection dbt and the SQL checks use, from WMS_DBT_CONN_ID (the loader's by default).
+
+    On Oracle with the least-privilege users of docs/oracle/provision.sql the loader logs in as the raw
+    schema's owner and dbt as the models' owner, which also reads the raw tables (the loader grants it
+    SELECT on each table it creates): set WMS_DBT_CONN_ID=wms_warehouse_dbt and define that connection.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get("WMS_DBT_CONN_ID", "").strip() or WAREHOUSE_CONN_ID
+    if not _CONN_ID.fullmatch(value):
+        raise ValueError(f"WMS_DBT_CONN_ID must be an Airflow connection id; got {value!r}")
+    return value
 
 
 def warehouse_kind(environ: dict[str, str] | None = None) -> str:

@@ -123,7 +123,7 @@ def _oracle_scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scena
             "oracle",
             tmp_path_factory,
             warehouse=(_oracle_conn(lane.loader, database), OracleReader(lane)),
-            extra_env=dbt_conn,
+            extra_env={**dbt_conn, "WMS_DBT_CONN_ID": "wms_warehouse_dbt"},
             secrets=[lane.loader.password, lane.dbt.password],
         )
     finally:

@@ -78,3 +78,18 @@ def test_both_dags_parse_on_oracle_without_the_db_name() -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "['wms_full_sync', 'wms_incremental_sync']" in result.stdout
+
+
+def test_with_a_dbt_connection_set_dbt_logs_in_through_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Least-privilege Oracle: the loader is the raw schema's owner, dbt the models' (docs/oracle.md)."""
+    _use_connection(monkeypatch, {**ORACLE_CONNECTION, "login": "wms_raw"})
+    dbt_connection = {
+        **ORACLE_CONNECTION,
+        "extra": {"service_name": "wmsprod.example.com", "database": "WMSPROD"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_WMS_WAREHOUSE_DBT", json.dumps(dbt_connection))
+    monkeypatch.setenv("WMS_DBT_CONN_ID", "wms_warehouse_dbt")
+
+    profile = profile_config("oracle").profile_mapping.profile
+
+    assert (profile["user"], profile["database"]) == ("wms_dbt", "WMSPROD")

@@ -262,3 +262,47 @@ def test_scratch_left_by_a_killed_task_is_removed_by_the_next_one(tmp_path: Path
     assert sorted(removed) == sorted([killed, old_without_owner])
     assert not killed.exists()
     assert all(path.exists() for path in (running, just_started, not_ours))
+
+
+def _oracle_warehouse(login: str) -> Connection:
+    return Connection(
+        conn_id="wms_warehouse",
+        conn_type="oracle",
+        host="db",
+        login=login,
+        password="ora-pass-789",
+        extra=json.dumps({"service_name": "WMSPDB"}),
+    )
+
+
+def test_on_oracle_the_raw_schemas_owner_grants_dbts_schema_select_on_each_table_it_creates() -> None:
+    env = extract_load_environment(
+        entity="order_hdr",
+        window=WINDOW,
+        lookback_minutes=0,
+        wms=WMS,
+        warehouse=_oracle_warehouse("wms_raw"),
+        load_run_id="d/r/order_hdr",
+    )
+    assert json.loads(env["TARGET_WAREHOUSE_GRANT_SELECT_TO"]) == ["WMS"]
+
+
+@pytest.mark.parametrize("login", ["WMS", "etl_admin"])
+def test_no_grant_is_asked_of_a_loader_that_does_not_own_the_raw_tables_or_is_dbts_own_user(
+    login: str,
+) -> None:
+    """Granting to oneself is ORA-01749; granting on another user's table needs GRANT ANY OBJECT
+    PRIVILEGE, which the loader never holds (docs/oracle/grant_raw_read.sql covers those layouts)."""
+    env = extract_load_environment(
+        entity="order_hdr",
+        window=WINDOW,
+        lookback_minutes=0,
+        wms=WMS,
+        warehouse=_oracle_warehouse(login),
+        load_run_id="d/r/order_hdr",
+    )
+    assert "TARGET_WAREHOUSE_GRANT_SELECT_TO" not in env
+    postgres = extract_load_environment(
+        entity="order_hdr", window=WINDOW, lookback_minutes=0, wms=WMS, warehouse=WAREHOUSE, load_run_id="r"
+    )
+    assert "TARGET_WAREHOUSE_GRANT_SELECT_TO" not in postgres
