@@ -11,6 +11,7 @@ service starts the simulator's own CLI with arguments that CLI accepts, from fil
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -18,6 +19,8 @@ from airflow.models.connection import Connection
 from deployment_image import dockerfile_env, ignore_rules, is_excluded
 
 from include.wms_pipeline import settings
+from include.wms_pipeline.meltano import extract_load_environment, wms_base_url
+from include.wms_pipeline.windows import ExtractionWindow
 from wms_simulator.cli import build_parser
 from wms_simulator.config import DEV_PASSWORD
 
@@ -51,7 +54,8 @@ def _simulator_args() -> object:
 
 def test_the_override_runs_the_simulator_from_the_mounted_dev_folder() -> None:
     service = _simulator_service()
-    assert service["networks"] == ["airflow"], "the Astro CLI's services share the network `airflow`"
+    # LocalExecutor runs the tasks in the scheduler container: the simulator shares its loopback.
+    assert service["network_mode"] == "service:scheduler"
     volumes = service["volumes"]
     assert isinstance(volumes, list)
     source, target, *_ = volumes[0].split(":")
@@ -66,9 +70,22 @@ def test_the_override_runs_the_simulator_from_the_mounted_dev_folder() -> None:
 def test_env_example_points_the_wms_connection_at_the_simulator_service() -> None:
     args = _simulator_args()
     wms = Connection.from_json(_env_example()["AIRFLOW_CONN_ORACLE_WMS"], conn_id=settings.WMS_CONN_ID)
-    assert wms.host == f"http://wms-simulator:{args.port}/{args.environment}"  # type: ignore[attr-defined]
+    assert wms.host == f"http://{args.host}:{args.port}/{args.environment}"  # type: ignore[attr-defined]
     assert (wms.login, wms.password) == (args.username, DEV_PASSWORD)  # type: ignore[attr-defined]
-    assert args.host == "0.0.0.0"  # type: ignore[attr-defined]  # noqa: S104  (reachable from the Airflow containers)
+
+
+def test_the_product_accepts_env_examples_wms_connection_as_the_extract_load_tasks_build_it() -> None:
+    """Plain http is accepted on loopback only: the connection must pass the tasks' own checks."""
+    env = _env_example()
+    wms = Connection.from_json(env["AIRFLOW_CONN_ORACLE_WMS"], conn_id=settings.WMS_CONN_ID)
+    warehouse = Connection.from_json(env["AIRFLOW_CONN_WMS_WAREHOUSE"], conn_id=settings.WAREHOUSE_CONN_ID)
+    window = ExtractionWindow(datetime(2026, 1, 5, 4, tzinfo=UTC), datetime(2026, 1, 5, 6, tzinfo=UTC))
+
+    run_env = extract_load_environment(
+        entity="order_hdr", window=window, lookback_minutes=0, wms=wms, warehouse=warehouse, load_run_id="r"
+    )
+
+    assert run_env["TAP_ORACLE_WMS_BASE_URL"] == wms_base_url(wms)
 
 
 def test_env_example_selects_duckdb_in_the_image_outside_the_bind_mounts() -> None:
