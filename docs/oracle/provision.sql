@@ -71,6 +71,9 @@ GRANT CREATE SESSION, CREATE TABLE, CREATE VIEW TO wms;
 -- Readers of the results -------------------------------------------------------------------------------
 CREATE ROLE wms_marts_read;
 -- Grant it to the people or reporting users who read the marts, e.g.:  GRANT wms_marts_read TO <user>;
--- and give the dbt project `+grants: {select: ['WMS_MARTS_READ']}` on the marts folder (docs/oracle.md).
+-- On 23ai and later, one schema privilege covers every table dbt builds there, rebuilt or new:
+--   GRANT SELECT ANY TABLE ON SCHEMA wms TO wms_marts_read;
+-- On 19c the product does not grant the role yet: dbt rebuilds each table model every run, and a grant
+-- goes with the table it was made on (docs/oracle.md).
 
 PROMPT Provisioned: users WMS_RAW (loader) and WMS (dbt), role WMS_MARTS_READ. Next: docs/oracle.md.
