@@ -102,6 +102,18 @@ exec "$@"
 """
 
 
+def _require_mount_namespace(python: Path, hidden: Path) -> None:
+    """The build user cannot enter `hidden`; it sees the interpreter through a private mount namespace,
+    which needs CAP_SYS_ADMIN. Say so at once rather than in a failed build's log."""
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        raise RuntimeError(
+            f"the image rehearsal runs the build as an unprivileged user, and the Runtime's Python "
+            f"({python}) lies under {hidden}, which that user cannot enter; showing it needs a private "
+            f"mount namespace (unshare --mount, CAP_SYS_ADMIN), refused here: {probe.stderr.strip()}"
+        )
+
+
 def build_image(python_version: str) -> BuiltImage:
     """Copy the build context as ONBUILD does and run the Dockerfile's RUN lines as the build user."""
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
@@ -126,6 +138,8 @@ def build_image(python_version: str) -> BuiltImage:
     build_log = root / "build.log"
     prefix = python.parents[1]
     hidden = _hidden_ancestor(prefix)
+    if hidden is not None and uid != os.geteuid():
+        _require_mount_namespace(python, hidden)
     with build_log.open("w") as log:
         for command in dockerfile_runs(dockerfile):
             as_user = (
