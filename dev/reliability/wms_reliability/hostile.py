@@ -67,15 +67,17 @@ class Recorder:
 @dataclass(frozen=True)
 class CaseResult:
     case: str
-    executed: int
-    leaked: int
+    executed: int | None  # None: the case sends no SQL (next_page)
+    leaked: int | None  # None: the case carries no credential (records)
     requests_received: int
     as_expected: bool  # next_page: the run failed naming both origins; records: stored verbatim
     detail: str
 
     def line(self) -> str:
+        executed = "n/a" if self.executed is None else self.executed
+        leaked = "n/a" if self.leaked is None else self.leaked
         return (
-            f"{self.case}: executed: {self.executed} / leaked: {self.leaked} "
+            f"{self.case}: executed: {executed} / leaked: {leaked} "
             f"(requests received elsewhere: {self.requests_received}; as expected: "
             f"{'yes' if self.as_expected else 'NO'})"
         )
@@ -86,7 +88,7 @@ NEXT_PAGE_CASES: tuple[tuple[str, str, bool, str, str], ...] = (
     ("next_page to another host (Basic)", "127.0.0.2", True, "http", "basic"),
     ("next_page to another host (OAuth2 bearer)", "127.0.0.2", True, "http", "oauth2"),
     ("next_page to another port (Basic)", "127.0.0.1", False, "http", "basic"),
-    ("next_page to another scheme (Basic)", "127.0.0.1", False, "https", "basic"),
+    ("next_page to another scheme and port (Basic)", "127.0.0.1", False, "https", "basic"),
 )
 
 
@@ -104,7 +106,7 @@ def next_page_case(server: SimulatorServer, case: tuple[str, str, bool, str, str
         recorder.stop()
     message = error or ""
     clear = "next_page" in message and f"{recorder.port}" in message and str(server.port) in message
-    return CaseResult(name, 0, recorder.with_credential, len(recorder.received), clear, message[-300:])
+    return CaseResult(name, None, recorder.with_credential, len(recorder.received), clear, message[-300:])
 
 
 PWNED = Path("/tmp/wms-hostile-pwned")  # noqa: S108 - the file a shell payload would create
@@ -173,7 +175,7 @@ def records_land_as_data(url: str) -> CaseResult:
     lands = error is None and stored == set(HOSTILE_VALUES)
     detail = error or f"stored column {note!r}; extra tables {sorted(extra_tables)}"
     return CaseResult(
-        f"hostile field name and values into {url.split(':', 1)[0]}", executed, 0, 0, lands, detail
+        f"hostile field name and values into {url.split(':', 1)[0]}", executed, None, 0, lands, detail
     )
 
 
