@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from warehouse_testing import query, run_target
+from warehouse_testing import one_allocation, query, run_target
 
 from target_warehouse import batch
 
-SINGER = "".join(
-    json.dumps(message) + "\n"
-    for message in [
-        {
-            "type": "SCHEMA",
-            "stream": "allocation",
-            "key_properties": ["id"],
-            "schema": {
-                "properties": {"id": {"type": "integer"}, "mod_ts": {"type": "string", "format": "date-time"}}
-            },
-        },
-        {
-            "type": "RECORD",
-            "stream": "allocation",
-            "record": {"id": 1, "mod_ts": "2026-01-01T00:00:00.000001Z"},
-        },
-    ]
-)
+SINGER = one_allocation("2026-01-01T00:00:00.000001Z")
 # Oracle Database Error Messages: ORA-00060 "deadlock detected while waiting for resource" (Oracle
 # rolls back the statement that detected it); ORA-01031 "insufficient privileges".
 DEADLOCK = "ORA-00060: deadlock detected while waiting for resource"

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from warehouse_testing import query, run_target
+from warehouse_testing import one_allocation, query, run_target
 
 from target_warehouse.errors import WarehouseConfigError
 
-SINGER = "".join(
-    json.dumps(message) + "\n"
-    for message in [
-        {
-            "type": "SCHEMA",
-            "stream": "allocation",
-            "key_properties": ["id"],
-            "schema": {
-                "properties": {"id": {"type": "integer"}, "mod_ts": {"type": "string", "format": "date-time"}}
-            },
-        },
-        {"type": "RECORD", "stream": "allocation", "record": {"id": 1, "mod_ts": "2026-01-01T00:00:00Z"}},
-    ]
-)
+SINGER = one_allocation("2026-01-01T00:00:00Z")
 TABLES = ("allocation", "etl_load_audit", "etl_quarantine", "etl_full_sync_seen", "etl_full_sync_complete")
 
 

@@ -121,3 +121,13 @@ def _as_elsewhere(value: Any, oracle_type: str) -> Any:
     if oracle_type == "DB_TYPE_DATE" and value.time() == dt.time(0):
         return value.date()
     return value.replace(tzinfo=dt.UTC)
+
+
+def one_allocation(mod_ts: str) -> str:
+    """Singer text of the smallest allocation stream: a schema of id and mod_ts, and one record."""
+    schema = {"properties": {"id": {"type": "integer"}, "mod_ts": {"type": "string", "format": "date-time"}}}
+    messages = [
+        {"type": "SCHEMA", "stream": "allocation", "key_properties": ["id"], "schema": schema},
+        {"type": "RECORD", "stream": "allocation", "record": {"id": 1, "mod_ts": mod_ts}},
+    ]
+    return "".join(json.dumps(message) + "\n" for message in messages)
