@@ -55,8 +55,8 @@ def image_python_version() -> str:
 def find_interpreter(version: str) -> Path:
     """An interpreter of `version` on this machine (the interpreter itself, not a launcher)."""
     candidates = [shutil.which(f"python{version}") or "", f"/usr/bin/python{version}"]
-    candidates += sorted(glob.glob(f"{Path.home()}/.pyenv/versions/{version}.*/bin/python{version}"))
-    candidates += sorted(glob.glob(f"/root/.pyenv/versions/{version}.*/bin/python{version}"))
+    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")  # pyenv's own variable
+    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
     for candidate in (c for c in candidates if c and os.access(c, os.X_OK)):
         probe = subprocess.run(
             [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2], sys.executable)"],
