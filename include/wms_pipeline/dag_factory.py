@@ -34,7 +34,7 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names
 from cosmos import DbtTaskGroup
 
 from include.wms_pipeline import assets, dbt, deployment_checks, full_sync, settings
-from include.wms_pipeline.alerts import failure_notifiers
+from include.wms_pipeline.alerts import dag_callbacks, task_callbacks
 from include.wms_pipeline.checks.operator import WarehouseCheckOperator
 from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, sync_checks
 from include.wms_pipeline.meltano import MeltanoRunOperator, last_window_variable, run_window
@@ -177,7 +177,8 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
         ),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
-        "on_failure_callback": failure_notifiers(),
+        # Tasks only record their error; the DAG's callbacks send one alert per run (alerts.py).
+        **task_callbacks(),
     }
     min_ids = settings.int_setting("WMS_MIN_IDS_PER_PARTITION", config.min_ids_per_partition, minimum=1)
     total_partitions = settings.int_setting(
@@ -201,6 +202,7 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
         dagrun_timeout=config.dagrun_timeout,
         deadline=_deadline_alert(deadline) if deadline else None,
         default_args=default_args,
+        **dag_callbacks(),
         tags=list(config.tags),
         params=_params(config),
     ) as dag:

@@ -3,7 +3,7 @@
 The Slack provider's notifier imports slack_sdk and aiohttp when its module loads (0.3 s). The DAGs
 create their Slack notifiers while they are parsed, so with the provider's class every DAG parse and
 every task would pay that import. This class renders its fields the same way and hands the rendered
-text to the provider's notifier only when it sends: synchronously for task callbacks, and
+text to the provider's notifier only when it sends: synchronously for the DAG's run callbacks, and
 asynchronously in the triggerer for deadline alerts.
 """
 
