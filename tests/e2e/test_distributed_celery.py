@@ -190,7 +190,7 @@ class Deployment:
                 t=victim["task_id"],
                 m=victim["map_index"],
             )
-            return ti["state"] == "success"
+            return bool(ti["state"] == "success")
 
         self.services.wait_until(retried, RUN_TIMEOUT, f"{victim['task_id']} retried after the kill", poll=2)
         _say(f"{victim['task_id']} succeeded again after the kill", since)
