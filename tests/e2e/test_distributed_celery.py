@@ -213,7 +213,18 @@ class Deployment:
                 return True
         return False
 
+    def wait_for_backfills(self) -> None:
+        """Until the scheduler marks every backfill complete (a while after its last run succeeded):
+        a Dag takes one running backfill at a time ("AlreadyRunningBackfill")."""
+
+        def complete() -> bool:
+            [row] = self.metadata.rows("select count(*) as open from backfill where completed_at is null")
+            return int(row["open"]) == 0
+
+        self.services.wait_until(complete, RUN_TIMEOUT, "every backfill to complete", poll=3)
+
     def backfill(self, dag_id: str, first: datetime, last: datetime, *extra: str) -> None:
+        self.wait_for_backfills()
         self.airflow.airflow(
             "backfill",
             "create",
@@ -310,15 +321,7 @@ def scenario(
             deployment.backfill(INCREMENTAL, first, last, "--reprocess-behavior", "completed")
             # The backfill reuses the scheduled run of the last interval (clearing it) and adds the others.
             deployment.wait_for_runs(INCREMENTAL, 1 + INTERVALS + BACKFILL_INTERVALS - 1, since)
-            services.wait_until(
-                lambda: (
-                    metadata.rows("select count(*) as n from backfill where completed_at is null")[0]["n"]
-                    == 0
-                ),
-                RUN_TIMEOUT,
-                "the last backfill to complete",
-                poll=5,
-            )
+            deployment.wait_for_backfills()
             _say("all runs done", since)
             tasks = metadata.rows(
                 "select dag_id, run_id, task_id, map_index, state, try_number, hostname, operator from task_instance"
