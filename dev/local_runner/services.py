@@ -1,5 +1,6 @@
 """A real Airflow deployment on this machine: api-server, scheduler (LocalExecutor), dag-processor
-and triggerer (it runs the DAGs' deadline-alert callbacks).
+and triggerer (it runs the DAGs' deadline-alert callbacks); or, with `celery_env` and `CeleryWorker`s,
+a CeleryExecutor deployment whose workers each act as a machine of their own.
 
 Used by tests that need what `airflow dags test` does not exercise (scheduling, backfills, pools
 across processes) and by `scripts/local-run --ui`. Every service runs in its own process group, so
@@ -11,6 +12,9 @@ caller failed half-way.
     airflow.prepare()
     with AirflowServices(airflow, log_dir) as services:
         services.wait_healthy()
+
+Distributed (tests/e2e/test_distributed_celery.py): add `celery_env(broker_url=...)` to the
+environment and pass `workers=[CeleryWorker("worker_a", dir_a), CeleryWorker("worker_b", dir_b)]`.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Self
 
-from local_runner.airflow_home import AIRFLOW_BIN, LocalAirflow
+from local_runner.airflow_home import AIRFLOW_BIN, REPO_ROOT, LocalAirflow
 
 HOST = "127.0.0.1"
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -62,6 +66,78 @@ def service_env(*, api_port: int, parallelism: int = 4) -> dict[str, str]:
     }
 
 
+def celery_env(*, broker_url: str, heartbeat_timeout: int = 300) -> dict[str, str]:
+    """Configuration of a CeleryExecutor deployment (add it after `service_env`).
+
+    The result backend is the metadata database (the provider's default, `db+` + sql_alchemy_conn).
+    `heartbeat_timeout`: seconds without a heartbeat after which the scheduler fails a running task
+    instance (a worker that died) so that it is retried; Airflow's default is 300.
+    """
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": broker_url,
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(heartbeat_timeout),
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+    }
+
+
+WORKER_HOSTNAME_VARIABLE = "WMS_LOCAL_WORKER_HOSTNAME"
+
+
+def worker_hostname() -> str:
+    """`[core] hostname_callable` of a CeleryWorker: the name task instances record as their hostname."""
+    return os.environ[WORKER_HOSTNAME_VARIABLE]
+
+
+@dataclass(frozen=True)
+class CeleryWorker:
+    """One `airflow celery worker`, as if on a machine of its own.
+
+    Its working directory, temporary directory, HOME, Airflow home (task logs), dbt log path and
+    log-server port are its own, under `root`; it shares only what every worker of a real deployment
+    shares: the installed image (this checkout's code, tool venvs, Meltano plugins, dbt manifest), the
+    metadata database, the broker, the warehouse and the connections. Task instances record `name`
+    as their hostname.
+    """
+
+    name: str
+    root: Path
+    concurrency: int = 2
+    log_server_port: int = 0
+
+    @property
+    def celery_hostname(self) -> str:
+        return f"{self.name}@wms-local"
+
+    def directories(self) -> dict[str, Path]:
+        return {name: self.root / name for name in ("work", "tmp", "home", "airflow", "dbt-logs")}
+
+    def env(self, deployment: dict[str, str]) -> dict[str, str]:
+        dirs = self.directories()
+        for path in dirs.values():
+            path.mkdir(parents=True, exist_ok=True)
+        python_path = [str(REPO_ROOT / "dev"), deployment.get("PYTHONPATH", "")]
+        env = {
+            **deployment,
+            "AIRFLOW_HOME": str(dirs["airflow"]),
+            "HOME": str(dirs["home"]),
+            "TMPDIR": str(dirs["tmp"]),
+            "DBT_LOG_PATH": str(dirs["dbt-logs"]),
+            "PYTHONPATH": os.pathsep.join(python_path).rstrip(os.pathsep),
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.worker_hostname",
+            WORKER_HOSTNAME_VARIABLE: self.name,
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
+        }
+        if self.log_server_port:
+            env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(self.log_server_port)
+        return env
+
+    def args(self) -> list[str]:
+        args = ["celery", "worker", "--celery-hostname", self.celery_hostname]
+        args += ["--concurrency", str(self.concurrency)]
+        return args if self.log_server_port else [*args, "--skip-serve-logs"]
+
+
 def api_port_of(airflow: LocalAirflow) -> int:
     port = airflow.env().get("AIRFLOW__API__PORT")
     if not port:
@@ -83,7 +159,9 @@ class AirflowServices:
 
     airflow: LocalAirflow
     log_dir: Path
+    workers: list[CeleryWorker] = field(default_factory=list)
     services: list[_Service] = field(default_factory=list)
+    killed: set[str] = field(default_factory=set)
 
     @property
     def api_url(self) -> str:
@@ -96,13 +174,43 @@ class AirflowServices:
             args = [str(AIRFLOW_BIN), name]
             if name == "api-server":
                 args += ["--host", HOST, "--port", str(api_port_of(self.airflow)), "--workers", "1"]
-            log_file = self.log_dir / f"{name}.log"
-            log = log_file.open("wb")
-            process = subprocess.Popen(
-                args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-            self.services.append(_Service(name, process, log_file, log))
+            self._spawn(name, args, env)
+        for worker in self.workers:
+            self._spawn_worker(worker)
         return self
+
+    def start_worker(self, worker: CeleryWorker) -> None:
+        """Add a worker to the running deployment (e.g. one replacing a worker that died)."""
+        self.workers.append(worker)
+        self._spawn_worker(worker)
+
+    def _spawn_worker(self, worker: CeleryWorker) -> None:
+        env = worker.env(self.airflow.env())
+        self._spawn(worker.name, [str(AIRFLOW_BIN), *worker.args()], env, worker.directories()["work"])
+
+    def pids(self, name: str) -> list[int]:
+        """The process of a service or worker and every live descendant of it."""
+        [service] = [service for service in self.services if service.name == name]
+        return [service.process.pid, *_descendants(service.process.pid)]
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        log_file = self.log_dir / f"{name}.log"
+        log = log_file.open("wb")
+        process = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.services.append(_Service(name, process, log_file, log))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a service or worker with every process it started, as if its machine died."""
+        [service] = [service for service in self.services if service.name == name]
+        pids = _descendants(service.process.pid)
+        _signal_group(service.process.pid, signal.SIGKILL)
+        for pid in pids:  # task processes may run in a session of their own
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        service.process.wait(timeout=30)
+        self.killed.add(name)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -141,7 +249,7 @@ class AirflowServices:
             time.sleep(poll)
 
     def check_running(self) -> None:
-        dead = [service for service in self.services if service.process.poll() is not None]
+        dead = [s for s in self.services if s.name not in self.killed and s.process.poll() is not None]
         if dead:
             names = ", ".join(f"{s.name} (exit {s.process.returncode})" for s in dead)
             raise RuntimeError(f"Airflow service stopped: {names}\n{self.log_tails()}")

@@ -1,6 +1,9 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,distributed] [--kills N] [--intervals N]
+
+`distributed` (CeleryExecutor, two workers, SIGKILLs) is not in the default list: run it with --only
+distributed [--intervals N --kills N]; options --distributed-intervals / --distributed-kills (6 / 3).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 
 from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
 from .crash import crash_and_rerun
+from .distributed import distributed
 from .fault_matrix import CASES, expected_outcome, run_matrix, table
 from .hostile import hostile
 from .soak import soak
@@ -203,6 +207,10 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--intervals", type=int, default=50)
     parser.add_argument("--repetitions", type=int, default=6)
+    parser.add_argument(
+        "--distributed-intervals", type=int, default=6, help="incremental intervals (at most 7)"
+    )
+    parser.add_argument("--distributed-kills", type=int, default=3, help="workers killed mid-extract")
     parser.add_argument("--out", type=Path, default=Path(".local/reliability"))
     args = parser.parse_args()
     postgres_url = os.environ.get("WMS_TEST_POSTGRES_URL")
@@ -223,6 +231,8 @@ def main() -> int:
                 report[part] = secrets_run()
             elif part == "hostile":
                 report[part] = hostile_run(work, postgres)
+            elif part == "distributed":
+                report[part] = distributed(args.distributed_intervals, args.distributed_kills)
             elif part == "soak":
                 report[part] = soak_run(work, args.intervals)
             report[f"{part}_seconds"] = round(time.monotonic() - started, 1)

@@ -1,4 +1,4 @@
-"""pytest fixtures: one throwaway PostgreSQL per session, a fresh database per test."""
+"""pytest fixtures: one throwaway PostgreSQL per session, a fresh database per test; Redis on request."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from throwaway_postgres.redis_server import RedisInfo, RedisServer
 from throwaway_postgres.server import PostgresServer, ServerInfo, create_database, start_postgres
 
 _counter = itertools.count()
@@ -44,3 +45,14 @@ def postgres_url(postgres_server: PostgresHandle) -> str:
     """A new, empty database for this test, as a SQLAlchemy URL (postgresql+psycopg://...)."""
     name = f"t_{os.getpid()}_{next(_counter)}"
     return postgres_server.create_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisInfo]:
+    """A running Redis (Debian's redis-server, installed when missing and allowed); fails, never skips."""
+    server = RedisServer()
+    info = server.start()
+    try:
+        yield info
+    finally:
+        server.stop()

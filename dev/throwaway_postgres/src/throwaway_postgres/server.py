@@ -53,22 +53,31 @@ def _find_bindir() -> Path | None:
     return Path(initdb).resolve().parent if initdb else None
 
 
-def _install_with_apt() -> None:
+def install_debian_package(package: str, error: type[RuntimeError]) -> None:
+    """Install one of Debian's packages with apt-get, or raise `error` saying why it cannot be."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise PostgresUnavailableError(
-            "PostgreSQL server binaries (initdb, pg_ctl) are not installed and this user cannot install "
-            "them. Install Debian's 'postgresql' package, or set WMS_TEST_POSTGRES_URL to a server you run."
+        raise error(
+            f"Debian's {package!r} package is not installed and this user cannot install it (needs root "
+            "and apt-get)."
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "postgresql"]):
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise PostgresUnavailableError(
-                f"Installing PostgreSQL with {' '.join(command)!r} failed:\n{result.stderr[-2000:]}"
-            )
+            raise error(f"Installing {package} with {' '.join(command)!r} failed:\n{result.stderr[-2000:]}")
 
 
-def _free_port() -> int:
+def _install_with_apt() -> None:
+    try:
+        install_debian_package("postgresql", PostgresUnavailableError)
+    except PostgresUnavailableError as exc:
+        raise PostgresUnavailableError(
+            f"PostgreSQL server binaries (initdb, pg_ctl) are missing: {exc} Install Debian's 'postgresql' "
+            "package, or set WMS_TEST_POSTGRES_URL to a server you run."
+        ) from exc
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -129,7 +138,7 @@ class PostgresServer:
         pwfile.unlink()
         if init.returncode != 0:
             raise PostgresUnavailableError(f"initdb failed:\n{init.stdout[-1500:]}{init.stderr[-1500:]}")
-        port = _free_port()
+        port = free_port()
         options = f"-p {port} -k {sockets} -h 127.0.0.1 -F -c max_connections=200 -c shared_buffers=128MB"
         started = self._run(
             [
