@@ -207,7 +207,14 @@ def test_the_extract_load_process_gets_only_what_the_tools_need(monkeypatch: pyt
         "data_interval_start": WINDOW.start,
         "data_interval_end": WINDOW.end,
         "run_id": "r",
-        "ti": SimpleNamespace(try_number=1, dag_id="d", task_id="extract_load_order_hdr", run_id="r"),
+        "ti": SimpleNamespace(
+            try_number=1,
+            dag_id="d",
+            task_id="extract_load_order_hdr",
+            run_id="r",
+            # The run's plan_window task chose the window.
+            xcom_pull=lambda task_ids: {"start": WINDOW.start.isoformat(), "end": WINDOW.end.isoformat()},
+        ),
         "logical_date": WINDOW.end,
     }
     env = operator.get_env(context)
@@ -220,6 +227,7 @@ def test_the_extract_load_process_gets_only_what_the_tools_need(monkeypatch: pyt
     assert env["MELTANO_ENVIRONMENT"] == "prod"
     assert json.loads(env["TAP_ORACLE_WMS_ENTITIES"]) == ["order_hdr"]
     assert "TARGET_WAREHOUSE_PASSWORD" in env
+    assert env["TAP_ORACLE_WMS_START_DATE"] == WINDOW.start.isoformat()
 
 
 def test_files_the_tools_write_are_readable_by_their_owner_alone(tmp_path: Path) -> None:
