@@ -24,6 +24,7 @@ from include.wms_pipeline.meltano import (
     meltano_run_command,
     private_system_dir,
     records_read,
+    run_window,
     wms_auth,
     wms_base_url,
 )
@@ -314,3 +315,34 @@ def test_no_grant_is_asked_of_a_loader_that_does_not_own_the_raw_tables_or_is_db
         entity="order_hdr", window=WINDOW, lookback_minutes=0, wms=WMS, warehouse=WAREHOUSE, load_run_id="r"
     )
     assert "TARGET_WAREHOUSE_GRANT_SELECT_TO" not in postgres
+
+
+@pytest.mark.parametrize(
+    ("run_type", "expected_start"),
+    [
+        ("scheduled", WINDOW.start - timedelta(hours=6)),  # continues where the loaded time ended
+        ("backfill", WINDOW.start),  # exactly its interval
+        ("manual", WINDOW.start),  # a manual run with a logical date: exactly its interval
+    ],
+)
+def test_only_a_scheduled_run_continues_from_the_loaded_time(run_type: str, expected_start: datetime) -> None:
+    from airflow.utils.types import DagRunType
+
+    context: dict[str, Any] = {
+        "params": {},
+        "dag_run": SimpleNamespace(run_after=WINDOW.end, run_type=DagRunType(run_type)),
+        "data_interval_start": WINDOW.start,
+        "data_interval_end": WINDOW.end,
+    }
+    window = run_window(
+        context,
+        timedelta(hours=2),
+        full_sync=False,
+        covered_until=WINDOW.start - timedelta(hours=6),
+        max_catch_up=timedelta(hours=72),
+    )
+    assert window == ExtractionWindow(expected_start, WINDOW.end)
+    full = run_window(
+        context, timedelta(hours=2), full_sync=True, covered_until=WINDOW.start - timedelta(hours=6)
+    )
+    assert full == ExtractionWindow(None, WINDOW.end)
