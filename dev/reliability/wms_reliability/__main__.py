@@ -1,6 +1,6 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity] [--kills N] [--intervals N]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import psycopg
 from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 
 from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
+from .continuity import continuity_run
 from .crash import crash_and_rerun
 from .fault_matrix import CASES, expected_outcome, run_matrix, table
 from .hostile import hostile
@@ -199,7 +200,7 @@ def hostile_run(work: Path, postgres: Postgres | None) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets,hostile")
+    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets,hostile,continuity")
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--intervals", type=int, default=50)
     parser.add_argument("--repetitions", type=int, default=6)
@@ -225,6 +226,8 @@ def main() -> int:
                 report[part] = hostile_run(work, postgres)
             elif part == "soak":
                 report[part] = soak_run(work, args.intervals)
+            elif part == "continuity":
+                report[part] = continuity_run()
             report[f"{part}_seconds"] = round(time.monotonic() - started, 1)
             (args.out / "report.json").write_text(json.dumps(report, indent=2, default=str))
             print(f"== {part} ({report[f'{part}_seconds']} s)", flush=True)
