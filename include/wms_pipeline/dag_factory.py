@@ -3,14 +3,15 @@
 The weekly full sync and the two-hourly incremental sync differ only by `SyncDagConfig`. Building a
 DAG does no network or database work: connections and Variables are read by tasks at run time.
 
-    incremental: extract_load_<entity> ... -> extracts_done -> load checks -> transform (dbt)
-                 -> model checks -> record_window_end
+    incremental: plan_window -> extract_load_<entity> ... -> extracts_done -> load checks
+                 -> transform (dbt) -> model checks -> record_window_end -> check_loaded_windows_contiguous
     full sync:   plan_<entity> -> extract_load_<entity>[partitions] ... -> extracts_done -> load checks
                  -> finalize_full_sync -> transform (dbt, full refresh) -> model checks
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,20 +27,21 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names
     DeadlineReference,
     Param,
     TriggerRule,
-    Variable,
     chain,
     get_current_context,
     task,
 )
 from cosmos import DbtTaskGroup
 
-from include.wms_pipeline import assets, dbt, deployment_checks, full_sync, settings
+from include.wms_pipeline import assets, dbt, deployment_checks, full_sync, loaded_windows, settings
 from include.wms_pipeline.alerts import dag_callbacks, task_callbacks
-from include.wms_pipeline.checks.operator import WarehouseCheckOperator
+from include.wms_pipeline.checks.operator import WarehouseCheckOperator, WindowContiguityCheckOperator
 from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, sync_checks
-from include.wms_pipeline.meltano import MeltanoRunOperator, last_window_variable, run_window
+from include.wms_pipeline.meltano import PLAN_WINDOW_TASK, MeltanoRunOperator, planned_window, run_window
 from include.wms_pipeline.slack import SlackWebhookMessage
+from include.wms_pipeline.windows import CatchUpTooLong, covered_until
 
+log = logging.getLogger(__name__)
 OWNER = "wms-data-platform"
 TAGS = frozenset({"wms", "oracle-wms", "meltano", "dbt", "full-sync", "incremental"})
 INTERVAL = timedelta(hours=2)
@@ -257,7 +259,22 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             finalize = _finalize_task(config.entities, warehouse_args)
             chain(load_checks, finalize, transform, model_checks)
         else:
-            chain(load_checks, transform, model_checks, _record_window_task(config.dag_id))
+            max_catch_up = timedelta(
+                hours=settings.int_setting(
+                    "WMS_MAX_CATCH_UP_HOURS", settings.MAX_CATCH_UP_HOURS_DEFAULT, minimum=1
+                )
+            )
+            chain(_plan_window_task(config, checked, max_catch_up, warehouse_args), extract_load)
+            contiguous = WindowContiguityCheckOperator(
+                task_id="check_loaded_windows_contiguous",
+                check_settings=checked,
+                conn_id=settings.dbt_conn_id(),
+                doc_md=WindowContiguityCheckOperator.__doc__,
+                **warehouse_args,
+            )
+            chain(
+                load_checks, transform, model_checks, _record_window_task(config, warehouse_args), contiguous
+            )
     deployment_checks.run_first(dag)  # the deployment's Variables, before any other task
     return dag
 
@@ -299,12 +316,53 @@ def _finalize_task(entities: tuple[str, ...], warehouse_args: dict[str, Any]) ->
     return finalize()
 
 
-def _record_window_task(dag_id: str) -> Any:
-    @task(task_id="record_window_end")
+def _plan_window_task(
+    config: SyncDagConfig, checked: CheckSettings, max_catch_up: timedelta, warehouse_args: dict[str, Any]
+) -> Any:
+    @task(task_id=PLAN_WINDOW_TASK, **warehouse_args)
+    def plan() -> dict[str, str]:
+        """Choose this run's window once, for every task of the run: its data interval, started earlier
+        where the time loaded without a gap ends (the warehouse's etl_loaded_windows since the last
+        complete full sync) when this is a scheduled run, within WMS_MAX_CATCH_UP_HOURS."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        context = get_current_context()
+        selected = CheckSettings(
+            checked.raw_schema,
+            checked.marts_schema,
+            checked.warehouse_kind,
+            tuple(_selected(config.entities)),
+        )
+        loaded = loaded_windows.read(selected)
+        until = covered_until(loaded.windows, loaded.full_sync_ends, selected.entities)
+        try:
+            window = run_window(
+                context, INTERVAL, full_sync=False, covered_until=until, max_catch_up=max_catch_up
+            )
+        except CatchUpTooLong as exc:
+            raise AirflowFailException(str(exc)) from None  # retrying would not shorten the gap
+        assert window.start is not None
+        interval_start = context.get("data_interval_start")
+        if interval_start is not None and window.start < interval_start:
+            log.warning(
+                "Catching up: the time loaded without a gap ends at %s, before this run's interval start %s",
+                window.start.isoformat(),
+                interval_start.isoformat(),
+            )
+        log.info("Window [%s, %s)", window.start.isoformat(), window.end.isoformat())
+        return {"start": window.start.isoformat(), "end": window.end.isoformat()}
+
+    return plan()
+
+
+def _record_window_task(config: SyncDagConfig, warehouse_args: dict[str, Any]) -> Any:
+    @task(task_id="record_window_end", **warehouse_args)
     def record() -> str:
-        """Remember where this run's window ended: the next manual run continues from there."""
-        end = run_window(get_current_context(), INTERVAL, full_sync=False).end.isoformat()
-        Variable.set(last_window_variable(dag_id), end)
-        return end
+        """Record in the warehouse (etl_loaded_windows) that this run's window was loaded, for each
+        selected stream, once the model checks passed: the next runs continue from there."""
+        context = get_current_context()
+        window = planned_window(context)
+        loaded_windows.record(str(context["run_id"]), _selected(config.entities), window)
+        return window.end.isoformat()
 
     return record()

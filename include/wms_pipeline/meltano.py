@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import BaseHook, Variable
+from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.sdk.log import mask_secret
 
@@ -31,6 +31,8 @@ from include.wms_pipeline import settings
 from include.wms_pipeline.partitions import IdPartition
 from include.wms_pipeline.warehouse import ConnectionLike, warehouse_target
 from include.wms_pipeline.windows import ExtractionWindow, parse_instant, window_for_run
+
+PLAN_WINDOW_TASK = "plan_window"
 
 TAP = "tap-oracle-wms"
 TARGET = "target-warehouse"
@@ -73,11 +75,6 @@ def private_system_dir(installed: Path, private: Path) -> Path:
         if (installed / kind).exists():
             (private / kind).symlink_to(installed / kind, target_is_directory=True)
     return private
-
-
-def last_window_variable(dag_id: str) -> str:
-    """The Variable where a DAG records the end of its last successful window (for manual runs)."""
-    return f"{dag_id}__last_window_end"
 
 
 def meltano_run_command(meltano: str, state_id_suffix: str) -> str:
@@ -349,7 +346,9 @@ class MeltanoRunOperator(BashOperator):
         self.quarantine_threshold = quarantine_threshold
 
     def window(self, context: Mapping[str, Any]) -> ExtractionWindow:
-        return run_window(context, self.default_span, full_sync=self.full_sync)
+        if self.full_sync:
+            return run_window(context, self.default_span, full_sync=True)
+        return planned_window(context)
 
     @property
     def id_partition(self) -> IdPartition | None:
@@ -419,25 +418,48 @@ class MeltanoRunOperator(BashOperator):
         return env
 
 
-def run_window(context: Mapping[str, Any], default_span: timedelta, *, full_sync: bool) -> ExtractionWindow:
-    """The window of this run; full syncs read everything up to the interval end."""
+def run_window(
+    context: Mapping[str, Any],
+    default_span: timedelta,
+    *,
+    full_sync: bool,
+    covered_until: datetime | None = None,
+    max_catch_up: timedelta | None = None,
+) -> ExtractionWindow:
+    """The window of this run; full syncs read everything up to the interval end.
+
+    `covered_until` is where the time loaded without a gap ends, as the warehouse records it (see
+    `loaded_windows.read`): a scheduled run starts there when it is earlier than its interval start,
+    and so does a manual run without a logical date.
+    """
     params = context.get("params") or {}
-    run_after: datetime = getattr(context["dag_run"], "run_after", None) or datetime.now(UTC)
-    previous_end = None
-    if context.get("data_interval_start") is None and not full_sync:
-        # A manual run without a logical date continues where the last successful window ended.
-        recorded = Variable.get(last_window_variable(context["dag"].dag_id), default=None)
-        previous_end = parse_instant(recorded, "last window end") if recorded else None
+    dag_run = context["dag_run"]
+    run_after: datetime = getattr(dag_run, "run_after", None) or datetime.now(UTC)
+    run_type = getattr(dag_run, "run_type", None)
     window = window_for_run(
         data_interval_start=context.get("data_interval_start"),
         data_interval_end=context.get("data_interval_end"),
         run_after=run_after,
-        previous_end=previous_end,
+        covered_until=None if full_sync else covered_until,
+        continue_from_coverage=str(getattr(run_type, "value", run_type)) == "scheduled",
+        max_catch_up=max_catch_up,
         default_span=default_span,
         start_override=params.get("window_start") or None,
         end_override=params.get("window_end") or None,
     )
     return ExtractionWindow(None, window.end) if full_sync else window
+
+
+def planned_window(context: Mapping[str, Any]) -> ExtractionWindow:
+    """The window the run's `plan_window` task chose (XCom): every task of an incremental run reads
+    the same window, even when the warehouse's record changes while the run goes on."""
+    planned = context["ti"].xcom_pull(task_ids=PLAN_WINDOW_TASK)
+    if not planned:
+        raise ValueError(f"task {PLAN_WINDOW_TASK} pushed no window: clear it together with this task")
+    return ExtractionWindow(
+        parse_instant(planned["start"], "planned window start"),
+        parse_instant(planned["end"], "planned window end"),
+    )
 
 
 def load_run_id(context: Mapping[str, Any], entity: str, partition: IdPartition | None) -> str:

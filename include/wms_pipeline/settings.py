@@ -44,6 +44,12 @@ RAW_SCHEMA = "wms_raw"
 # Where dbt builds the models (Cosmos profile schema); on Oracle, the schema the dbt user writes to.
 DBT_SCHEMA_DEFAULT = "wms"
 
+# The longest stretch of unloaded time a scheduled incremental run reads on its own (WMS_MAX_CATCH_UP_HOURS):
+# 72 hours covers a weekend's outage or pause (Friday evening to Monday morning is about 63 hours) in one
+# run of about 36 two-hour intervals' changes. Beyond it the run fails and on-call chooses between the
+# full sync (current state) and a backfill (every version), see docs/runbook.md.
+MAX_CATCH_UP_HOURS_DEFAULT = 72
+
 # Entities whose full sync is split into id-range partitions (the rest are small lookups).
 PARTITIONED_ENTITIES = ("allocation", "order_dtl", "order_hdr", "inventory")
 

@@ -92,6 +92,7 @@ def test_full_sync_plans_partitions_and_declares_completion_only_after_every_loa
 def test_incremental_records_its_window_last_and_has_a_deadline(dag_bag: DagBag) -> None:
     dag = dag_bag.dags["wms_incremental_sync"]
     assert dag.get_task("record_window_end").upstream_task_ids == MODEL_CHECKS
+    assert dag.get_task("check_loaded_windows_contiguous").upstream_task_ids == {"record_window_end"}
     deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
     assert [alert.interval for alert in deadlines] == [timedelta(minutes=90)]
     # The triggerer imports the callback by this path and awaits it (tests/include/test_slack.py).
@@ -250,3 +251,13 @@ def test_a_hostile_value_for_a_declared_run_param_fails_naming_it(
     task = next(task for task in dag.tasks if task.task_id.startswith("extract_load_"))
     with pytest.raises(ParamValidationError, match=param):
         process_params(dag, task, {param: value}, suppress_exception=False)
+
+
+def test_incremental_plans_its_window_once_before_every_extract(dag_bag: DagBag) -> None:
+    """Every extract task and the record task read the one window plan_window chose (XCom)."""
+    dag = dag_bag.dags["wms_incremental_sync"]
+    plan = dag.get_task("plan_window")
+    assert plan.upstream_task_ids == {"deployment_ready"}
+    for extract in _extracts(dag).values():
+        assert extract.upstream_task_ids == {"plan_window"}
+    assert "plan_window" not in {task.task_id for task in dag_bag.dags["wms_full_sync"].tasks}

@@ -24,6 +24,7 @@ from include.wms_pipeline.meltano import (
     meltano_run_command,
     private_system_dir,
     records_read,
+    run_window,
     wms_auth,
     wms_base_url,
 )
@@ -207,7 +208,14 @@ def test_the_extract_load_process_gets_only_what_the_tools_need(monkeypatch: pyt
         "data_interval_start": WINDOW.start,
         "data_interval_end": WINDOW.end,
         "run_id": "r",
-        "ti": SimpleNamespace(try_number=1, dag_id="d", task_id="extract_load_order_hdr", run_id="r"),
+        "ti": SimpleNamespace(
+            try_number=1,
+            dag_id="d",
+            task_id="extract_load_order_hdr",
+            run_id="r",
+            # The run's plan_window task chose the window.
+            xcom_pull=lambda task_ids: {"start": WINDOW.start.isoformat(), "end": WINDOW.end.isoformat()},
+        ),
         "logical_date": WINDOW.end,
     }
     env = operator.get_env(context)
@@ -220,6 +228,7 @@ def test_the_extract_load_process_gets_only_what_the_tools_need(monkeypatch: pyt
     assert env["MELTANO_ENVIRONMENT"] == "prod"
     assert json.loads(env["TAP_ORACLE_WMS_ENTITIES"]) == ["order_hdr"]
     assert "TARGET_WAREHOUSE_PASSWORD" in env
+    assert env["TAP_ORACLE_WMS_START_DATE"] == WINDOW.start.isoformat()
 
 
 def test_files_the_tools_write_are_readable_by_their_owner_alone(tmp_path: Path) -> None:
@@ -306,3 +315,34 @@ def test_no_grant_is_asked_of_a_loader_that_does_not_own_the_raw_tables_or_is_db
         entity="order_hdr", window=WINDOW, lookback_minutes=0, wms=WMS, warehouse=WAREHOUSE, load_run_id="r"
     )
     assert "TARGET_WAREHOUSE_GRANT_SELECT_TO" not in postgres
+
+
+@pytest.mark.parametrize(
+    ("run_type", "expected_start"),
+    [
+        ("scheduled", WINDOW.start - timedelta(hours=6)),  # continues where the loaded time ended
+        ("backfill", WINDOW.start),  # exactly its interval
+        ("manual", WINDOW.start),  # a manual run with a logical date: exactly its interval
+    ],
+)
+def test_only_a_scheduled_run_continues_from_the_loaded_time(run_type: str, expected_start: datetime) -> None:
+    from airflow.utils.types import DagRunType
+
+    context: dict[str, Any] = {
+        "params": {},
+        "dag_run": SimpleNamespace(run_after=WINDOW.end, run_type=DagRunType(run_type)),
+        "data_interval_start": WINDOW.start,
+        "data_interval_end": WINDOW.end,
+    }
+    window = run_window(
+        context,
+        timedelta(hours=2),
+        full_sync=False,
+        covered_until=WINDOW.start - timedelta(hours=6),
+        max_catch_up=timedelta(hours=72),
+    )
+    assert window == ExtractionWindow(expected_start, WINDOW.end)
+    full = run_window(
+        context, timedelta(hours=2), full_sync=True, covered_until=WINDOW.start - timedelta(hours=6)
+    )
+    assert full == ExtractionWindow(None, WINDOW.end)

@@ -160,3 +160,42 @@ def test_every_check_of_both_dags_is_valid_oracle_and_returns_one_row(oracle: St
     assert report.violations == [], json.dumps(report.violations, indent=1)
     assert report.errors() == []
     assert report.unanalysed() == [], [s["sql"][:200] for s in report.unanalysed()]
+
+
+# The incremental DAG's record of loaded windows ------------------------------------------------------------
+# The stand-in checks statements and keeps the catalog, not rows: what comes back is the read's answer to
+# an empty table; that the rows mean what they should is shown on DuckDB and PostgreSQL
+# (tests/include/test_loaded_windows.py).
+
+RECORD_AND_READ_WINDOWS = """
+import datetime as dt, json
+from include.wms_pipeline import loaded_windows, settings
+from include.wms_pipeline.checks.specs import CheckSettings
+from include.wms_pipeline.windows import ExtractionWindow
+window = ExtractionWindow(
+    dt.datetime(2025, 9, 15, 12, 0, 0, 123456, tzinfo=dt.UTC), dt.datetime(2025, 9, 15, 14, tzinfo=dt.UTC)
+)
+recorded = loaded_windows.record("scheduled__1", ["order_hdr", "allocation"], window)
+loaded = loaded_windows.read(CheckSettings(settings.RAW_SCHEMA, "wms", "oracle", ("order_hdr", "allocation")))
+print(json.dumps({"recorded": recorded, "windows": len(loaded.windows)}))
+"""
+
+
+def test_loaded_windows_are_recorded_as_naive_utc_timestamps_and_read_with_valid_oracle(
+    oracle: StandIn,
+) -> None:
+    oracle.reset_log()
+    answer = run_in_worker(oracle, RECORD_AND_READ_WINDOWS, time_zone="America/Sao_Paulo")
+
+    assert answer == {"recorded": ["order_hdr", "allocation"], "windows": 0}
+    report = oracle.report()
+    assert report.violations == [], json.dumps(report.violations, indent=1)
+    assert report.errors() == []
+    assert report.unanalysed() == [], [s["sql"][:200] for s in report.unanalysed()]
+    inserts = _statements(oracle, "insert into wms_raw.etl_loaded_windows")
+    assert len(inserts) == 2
+    for insert in inserts:
+        assert insert["bind_types"][2:] == ["DB_TYPE_TIMESTAMP"] * 3
+        assert insert["binds"][0][2] == {"$datetime": "2025-09-15T12:00:00.123456"}  # naive UTC
+    assert len(_statements(oracle, "from all_tables where owner")) == 1  # the table exists: read it
+    assert len(_statements(oracle, "from wms_raw.etl_loaded_windows l")) == 1

@@ -1,6 +1,6 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,distributed] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,distributed] [--kills N] [--intervals N]
 
 `distributed` (CeleryExecutor, two workers, SIGKILLs) is not in the default list: run it with --only
 distributed [--intervals N --kills N]; options --distributed-intervals / --distributed-kills (6 / 3).
@@ -25,6 +25,7 @@ import psycopg
 from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 
 from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
+from .continuity import continuity_run
 from .crash import crash_and_rerun
 from .distributed import distributed
 from .fault_matrix import CASES, expected_outcome, run_matrix, table
@@ -203,7 +204,7 @@ def hostile_run(work: Path, postgres: Postgres | None) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets,hostile")
+    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets,hostile,continuity")
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--intervals", type=int, default=50)
     parser.add_argument("--repetitions", type=int, default=6)
@@ -235,6 +236,8 @@ def main() -> int:
                 report[part] = distributed(args.distributed_intervals, args.distributed_kills)
             elif part == "soak":
                 report[part] = soak_run(work, args.intervals)
+            elif part == "continuity":
+                report[part] = continuity_run()
             report[f"{part}_seconds"] = round(time.monotonic() - started, 1)
             (args.out / "report.json").write_text(json.dumps(report, indent=2, default=str))
             print(f"== {part} ({report[f'{part}_seconds']} s)", flush=True)

@@ -148,3 +148,37 @@ def full_sync_counts_match_wms(cfg: CheckSettings, facts: RunFacts, binds: Binds
             f"        where sync_id = {sync_id} and stream_name = {stream}) as {entity}_ok"
         )
     return "select\n" + ",\n".join(columns) + f"\nfrom {_one_row(cfg.raw_schema + '.etl_full_sync_seen')}"
+
+
+def loaded_windows_table_exists(cfg: CheckSettings, binds: Binds) -> str:
+    """One row, one count: 1 when etl_loaded_windows exists (the loader creates it on its first run)."""
+    if binds.kind == "oracle":
+        owner, table = binds.add(cfg.raw_schema.upper()), binds.add("ETL_LOADED_WINDOWS")
+        return f"select count(*) from all_tables where owner = {owner} and table_name = {table}"
+    schema, table = binds.add(cfg.raw_schema), binds.add("etl_loaded_windows")
+    return (
+        "select count(*) from information_schema.tables\n"
+        f"where table_schema = {schema} and table_name = {table}"
+    )
+
+
+def loaded_windows(cfg: CheckSettings, binds: Binds) -> str:
+    """Rows (kind, stream_name, window_start, window_end) for the checked entities: kind 'w' for each
+    incremental window loaded successfully that ends at or after its stream's last complete full sync,
+    kind 'f' for that full sync (its window end twice). What continuity and the contiguity check read.
+    """
+    raw = cfg.raw_schema
+    windows_in = binds.in_list(list(cfg.entities))
+    syncs_in = binds.in_list(list(cfg.entities))
+    return (
+        "select 'w' kind, l.stream_name, l.window_start, l.window_end\n"
+        f"from {raw}.etl_loaded_windows l\n"
+        f"where l.stream_name in {windows_in}\n"
+        "    and l.window_end >= coalesce((select max(c.window_end)\n"
+        f"        from {raw}.etl_full_sync_complete c where c.stream_name = l.stream_name), l.window_end)\n"
+        "union all\n"
+        "select 'f' kind, stream_name, max(window_end) window_start, max(window_end) window_end\n"
+        f"from {raw}.etl_full_sync_complete\n"
+        f"where stream_name in {syncs_in}\n"
+        "group by stream_name"
+    )

@@ -27,6 +27,7 @@ AUDIT = "etl_load_audit"
 QUARANTINE = "etl_quarantine"
 FULL_SYNC_SEEN = "etl_full_sync_seen"
 FULL_SYNC_COMPLETE = "etl_full_sync_complete"
+LOADED_WINDOWS = "etl_loaded_windows"
 AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present", "records_quarantined")
 _NAME_LENGTH = 128
 # etl_quarantine.reason: Oracle's VARCHAR2 holds at most 4000 bytes (MAX_STRING_SIZE = STANDARD),
@@ -58,7 +59,12 @@ def _table(
 
 
 def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.MetaData:
-    """The four etl_* tables of the contract (docs/architecture.md, "The warehouse tables")."""
+    """The five etl_* tables of the contract (docs/architecture.md, "The warehouse tables").
+
+    etl_loaded_windows is written by the incremental DAG (its record_window_end task), not by the
+    loader; the loader creates it with the others so that it exists, with the same grants, before
+    any run reads it.
+    """
     metadata = sa.MetaData()
     text, stamp, count = Kind.TEXT, Kind.TIMESTAMP, Kind.INTEGER
     run = (ColumnSpec("run_id", text), _RUN_ID_LENGTH)
@@ -111,6 +117,19 @@ def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.Meta
             (*stream, True),
             (ColumnSpec("window_end", stamp), None, False),
             (ColumnSpec("completed_at", stamp), None, False),
+        ],
+    )
+    _table(
+        dialect,
+        metadata,
+        LOADED_WINDOWS,
+        schema,
+        [
+            (*run, True),
+            (*stream, True),
+            (ColumnSpec("window_start", stamp), None, False),
+            (ColumnSpec("window_end", stamp), None, False),
+            (ColumnSpec("recorded_at", stamp), None, False),
         ],
     )
     return metadata
