@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from . import airflow_state, page
+from . import airflow_state, facts, page
 from .report import Limits, Report, ReportBuilder, now_utc
 from .warehouse import WarehouseUnreachableError, open_warehouse
 
@@ -77,7 +78,14 @@ def collect_report(now: datetime | None = None, budget: float = BUDGET_SECONDS) 
         with open_warehouse(settings.WAREHOUSE_CONN_ID, budget) as warehouse:
             report.warehouse_kind = warehouse.kind
             builder = ReportBuilder(
-                warehouse, raw_schema=settings.RAW_SCHEMA, entities=settings.ENTITIES_ALL, days=DAYS, now=now
+                warehouse,
+                raw_schema=settings.RAW_SCHEMA,
+                entities=settings.ENTITIES_ALL,
+                days=DAYS,
+                now=now,
+                scope=settings.WAREHOUSE_CONN_ID,
+                cache=facts.CACHE,
+                opener=partial(open_warehouse, settings.WAREHOUSE_CONN_ID),
             )
             report.entities = list(builder.entity_health(bounds).values())
             report.daily = builder.daily()

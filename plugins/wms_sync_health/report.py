@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from .facts import FactsCache, FactsKey, Opener, compute
 from .warehouse import QueryTimeoutError, Warehouse, as_utc, limit_clause, text_prefix
 
 AUDIT_ROWS_LIMIT = 2000
@@ -22,6 +24,7 @@ QUARANTINE_NEWEST = 10
 VALUE_CHARS = 60
 REASON_CHARS = 200
 RAW_RECORD_CHARS = 2000
+INLINE_SHARE = 0.5
 # A field whose name looks like a credential is never shown, whatever the WMS put in it.
 SECRET_NAME = re.compile(r"pass|secret|token|auth|credential|api_?key|private", re.IGNORECASE)
 REDACTED = "***"
@@ -141,9 +144,21 @@ class ReportBuilder:
     """Reads one warehouse; each section catches its own time-out so the others still show."""
 
     def __init__(
-        self, warehouse: Warehouse, *, raw_schema: str, entities: tuple[str, ...], days: int, now: datetime
+        self,
+        warehouse: Warehouse,
+        *,
+        raw_schema: str,
+        entities: tuple[str, ...],
+        days: int,
+        now: datetime,
+        scope: str = "",
+        cache: FactsCache | None = None,
+        opener: Opener | None = None,
     ) -> None:
         self.wh = warehouse
+        self.scope = scope
+        self.cache = cache if cache is not None else FactsCache()
+        self.opener = opener
         self.raw = raw_schema
         self.entities = entities
         self.days = days
@@ -157,21 +172,55 @@ class ReportBuilder:
         found = {entity: EntityHealth(entity) for entity in self.entities}
         self._audit_runs(found)
         self._full_syncs(found)
+        # The whole-table numbers may use this share of what is left; the rest is for the other sections.
+        until = time.monotonic() + self.wh.remaining() * INLINE_SHARE
+        waiting = []
         for health in found.values():
-            self._newest_mod_ts(health, limits)
-            if health.full_sync_id is not None:
-                self._marked_deleted(health)
+            if not self._history_facts(health, limits, until):
+                waiting.append(health.entity)
+        if waiting:
+            self.notes.append(
+                f"newest mod_ts and records marked deleted of {', '.join(waiting)}: being computed in the "
+                "background (large tables; once per load); reload in a moment"
+            )
         return found
 
     def _guard(self, what: str, health: EntityHealth | None = None) -> _Section:
         return _Section(self, what, health)
 
-    def _newest_mod_ts(self, health: EntityHealth, limits: Limits) -> None:
-        with self._guard(f"newest mod_ts of {health.entity}", health):
-            rows = self.wh.rows(f"select max(mod_ts) from {self.table(health.entity)}")
-            health.newest_mod_ts = as_utc(rows[0][0]) if rows else None
-            if health.newest_mod_ts is not None:
-                health.newest_mod_ts_stale = self.now - health.newest_mod_ts > limits.newest_change_age
+    def _history_facts(self, health: EntityHealth, limits: Limits, until: float) -> bool:
+        """Newest mod_ts and deletions from the cache, inline, or later; False when left for later."""
+        last = health.runs[0] if health.runs else None
+        key = FactsKey(
+            self.scope,
+            health.entity,
+            f"{last.run_id}@{last.finished_at}" if last else None,
+            health.full_sync_id,
+            health.full_sync_window_end,
+        )
+        facts = self.cache.get(key)
+        if facts is None:
+            failed = self.cache.failure(key)
+            if failed:
+                health.problems.append(
+                    f"newest mod_ts and deletions of {health.entity}: not readable ({failed})"
+                )
+                return True
+            with self._guard(f"newest mod_ts and deletions of {health.entity}", health):
+                try:
+                    facts = compute(self.wh, self.raw, key, until)
+                except QueryTimeoutError:
+                    if self.opener is None:
+                        raise
+                    self.cache.compute_later(key, self.raw, self.opener)
+                    return False
+                self.cache.put(key, facts)
+        if facts is not None:
+            health.newest_mod_ts = facts.newest_mod_ts
+            health.marked_deleted = facts.marked_deleted
+            if facts.newest_mod_ts is not None:
+                health.newest_mod_ts_stale = self.now - facts.newest_mod_ts > limits.newest_change_age
+        return True
 
     def audit_rows(self) -> list[tuple[Any, ...]]:
         if not hasattr(self, "_audit"):
@@ -236,24 +285,6 @@ class ReportBuilder:
                     health.full_sync_id = str(sync_id)
                     health.full_sync_window_end = as_utc(window_end)
                     health.full_sync_completed_at = as_utc(completed_at)
-
-    def _marked_deleted(self, health: EntityHealth) -> None:
-        """Ids the newest completed full sync did not see, whose newest version is older than its window
-        end: exactly what dbt staging marks deleted (macros/staging/wms_full_sync_deletions.sql)."""
-        assert health.full_sync_window_end is not None
-        with self._guard(f"records marked deleted of {health.entity}", health):
-            rows = self.wh.rows(
-                "select count(*) from (select id, max(mod_ts) as newest from "
-                f"{self.table(health.entity)} group by id) c where c.newest < :window_end and not exists "
-                f"(select 1 from {self.table('etl_full_sync_seen')} s where s.sync_id = :sync_id "
-                "and s.stream_name = :stream and s.record_id = c.id)",
-                {
-                    "window_end": self.wh.bind_time(health.full_sync_window_end),
-                    "sync_id": health.full_sync_id,
-                    "stream": health.entity,
-                },
-            )
-            health.marked_deleted = _int(rows[0][0]) if rows else 0
 
     def quarantine_reasons(self) -> list[tuple[str, str, int]]:
         found: list[tuple[str, str, int]] = []

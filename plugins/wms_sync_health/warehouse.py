@@ -84,9 +84,11 @@ class Warehouse:
         """A time as this warehouse's bookkeeping columns compare it (Oracle: naive UTC)."""
         return moment.astimezone(UTC).replace(tzinfo=None) if self.kind == "oracle" else moment
 
-    def rows(self, sql: str, binds: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run one statement within the budget; `QueryTimeoutError` when the budget is spent."""
-        left = self.remaining()
+    def rows(
+        self, sql: str, binds: Mapping[str, Any] | None = None, *, until: float | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run one statement within the budget (or until `until`, if sooner); `QueryTimeoutError` when spent."""
+        left = min(self.deadline, until if until is not None else self.deadline) - time.monotonic()
         if left <= 0.01:
             raise QueryTimeoutError("the page's time budget was spent before this query")
         text = placeholder_sql(self.kind, sql)

@@ -148,7 +148,13 @@ def test_a_viewer_gets_the_numbers_the_warehouse_holds(api_server: ApiServer) ->
         ).fetchall()
     assert entity["newest_mod_ts"] == newest.isoformat()
     run = entity["runs"][0]
-    assert (run["run_id"], run["extracted"], run["inserted"], run["already_present"], run["quarantined"]) == last
+    assert (
+        run["run_id"],
+        run["extracted"],
+        run["inserted"],
+        run["already_present"],
+        run["quarantined"],
+    ) == last
     assert entity["marked_deleted"] == 1
     assert answer["error"] is None
 
@@ -163,8 +169,14 @@ def test_the_ui_session_cookie_opens_the_page(api_server: ApiServer) -> None:
 
 def test_the_page_is_in_the_ui_navigation(api_server: ApiServer) -> None:
     token = api_server.token("viewer")
-    status, body = request("GET", f"{api_server.url}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"})
+    status, body = request(
+        "GET", f"{api_server.url}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"}
+    )
     assert status == 200, body
     [plugin] = [p for p in json.loads(body)["plugins"] if p["name"] == "wms_sync_health"]
     [view] = plugin["external_views"]
-    assert (view["href"], view["url_route"], view["destination"]) == ("wms-sync-health/", "wms-sync-health", "nav")
+    assert (view["href"], view["url_route"], view["destination"]) == (
+        "wms-sync-health/",
+        "wms-sync-health",
+        "nav",
+    )

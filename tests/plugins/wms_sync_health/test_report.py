@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from tests.plugins.wms_sync_health import warehouse_data
 from tests.plugins.wms_sync_health.warehouse_data import NOW, SECRET
+from wms_sync_health.facts import FactsCache
 from wms_sync_health.report import Limits, ReportBuilder, redact_record
 from wms_sync_health.warehouse import Warehouse, placeholder_sql
 
@@ -116,7 +118,7 @@ def test_a_missing_table_is_a_problem_of_that_entity_only(warehouse: Warehouse) 
     found = _builder(warehouse, ("order_hdr", "item")).entity_health(LIMITS)
     assert found["order_hdr"].problems == []
     assert found["item"].problems
-    assert "newest mod_ts of item: not readable" in found["item"].problems[0]
+    assert "newest mod_ts and deletions of item: not readable" in found["item"].problems[0]
 
 
 def test_a_spent_budget_leaves_every_section_unread_with_a_note(duckdb_file: Path) -> None:
@@ -157,3 +159,46 @@ def test_a_record_cut_short_is_still_shown_without_its_credentials() -> None:
     assert "abc" not in shown
     assert '"token": "***"' in shown
     assert len(shown) <= 300
+
+
+def test_history_numbers_too_slow_for_the_request_are_computed_once_in_the_background(
+    duckdb_file: Path,
+) -> None:
+    cache = FactsCache()
+
+    @contextmanager
+    def opener(budget: float) -> Iterator[Warehouse]:
+        with duckdb.connect(str(duckdb_file), read_only=True) as conn:
+            yield Warehouse("duckdb", conn, time.monotonic() + budget)
+
+    with duckdb.connect(str(duckdb_file), read_only=True) as conn:
+        spent = ReportBuilder(
+            Warehouse("duckdb", conn, time.monotonic() + 0.02),
+            raw_schema="wms_raw",
+            entities=("order_hdr",),
+            days=7,
+            now=NOW,
+            cache=cache,
+            opener=opener,
+        )
+        first = spent.entity_health(LIMITS)["order_hdr"]
+    assert first.newest_mod_ts is None
+    assert any("being computed in the background" in note for note in spent.notes)
+    assert cache.wait_idle(30)
+    with duckdb.connect(str(duckdb_file), read_only=True) as conn:
+        # No time at all: the numbers come from the cache, keyed by the entity's newest load.
+        later = ReportBuilder(
+            Warehouse("duckdb", conn, time.monotonic() + 0.5),
+            raw_schema="wms_raw",
+            entities=("order_hdr",),
+            days=7,
+            now=NOW,
+            cache=cache,
+            opener=opener,
+        )
+        later.wh.deadline = time.monotonic() + 0.5
+        health = later.entity_health(LIMITS)["order_hdr"]
+        [(newest,)] = conn.execute("select max(mod_ts) from wms_raw.order_hdr").fetchall()
+    assert health.newest_mod_ts == newest
+    assert health.marked_deleted == 1
+    assert not any("background" in note for note in later.notes)
