@@ -92,7 +92,8 @@ class Report:
         return bool(
             self.error
             or self.last_window_stale
-            or any(e.newest_mod_ts_stale or e.problems for e in self.entities)
+            or any(e.newest_mod_ts_stale or e.problems or e.quarantined_total for e in self.entities)
+            or self.quarantine_reasons
             or any(v.get("state") in {"failed", "upstream_failed"} for v in self.validations)
         )
 
