@@ -160,6 +160,8 @@ class ReportBuilder:
         self.scope = scope
         self.cache = cache if cache is not None else FactsCache()
         self.opener = opener
+        self.audit_read = False
+        self.full_syncs_read = False
         self.raw = raw_schema
         self.entities = entities
         self.days = days
@@ -174,6 +176,12 @@ class ReportBuilder:
         self._audit_runs(found)
         self._full_syncs(found)
         # The whole-table numbers may use this share of what is left; the rest is for the other sections.
+        if not (self.audit_read and self.full_syncs_read):
+            # Their key would be wrong: the cached numbers belong to an entity's newest load and sync.
+            self.notes.append(
+                "newest mod_ts and records marked deleted: not read (the load audit was not read)"
+            )
+            return found
         until = time.monotonic() + self.wh.remaining() * INLINE_SHARE
         waiting = []
         for health in found.values():
@@ -234,6 +242,7 @@ class ReportBuilder:
                     + limit_clause(self.wh.kind, AUDIT_ROWS_LIMIT),
                     {"since": self.wh.bind_time(self.now - timedelta(days=self.days))},
                 )
+                self.audit_read = True
                 if len(self._audit) >= AUDIT_ROWS_LIMIT:
                     self.notes.append(f"the load audit shows its newest {AUDIT_ROWS_LIMIT} rows only")
         return self._audit
@@ -280,6 +289,7 @@ class ReportBuilder:
                 f"{self.table('etl_full_sync_complete')} order by completed_at desc, sync_id desc "
                 + limit_clause(self.wh.kind, 500)
             )
+            self.full_syncs_read = True
             for stream, sync_id, window_end, completed_at in rows:
                 health = found.get(str(stream))
                 if health is not None and health.full_sync_id is None:
