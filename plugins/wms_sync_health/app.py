@@ -9,7 +9,8 @@ GET on both sync DAGs (403 otherwise). No route reads the warehouse before that.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import datetime, timedelta
 from functools import partial
@@ -24,6 +25,7 @@ from .warehouse import WarehouseUnreachableError, open_warehouse
 
 # The page answers within this; a statement still running when it is spent is cancelled and noted.
 BUDGET_SECONDS = 0.8
+BUDGET_VARIABLE = "WMS_HEALTH_BUDGET_SECONDS"
 DAYS = 7
 # The incremental DAG runs every two hours (dags/wms_incremental_sync.py); its last window may end up
 # to one interval plus one run's duration ago before a run is missing.
@@ -56,7 +58,23 @@ def limits() -> Limits:
     return Limits(window_age=WINDOW_AGE_LIMIT, newest_change_age=timedelta(hours=int(str(hours))))
 
 
-def collect_report(now: datetime | None = None, budget: float = BUDGET_SECONDS) -> Report:
+def budget_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """The page's time budget: WMS_HEALTH_BUDGET_SECONDS, else BUDGET_SECONDS (a slow warehouse link)."""
+    raw = (os.environ if environ is None else environ).get(BUDGET_VARIABLE, "").strip()
+    if not raw:
+        return BUDGET_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 600:
+        raise ValueError(
+            f"{BUDGET_VARIABLE} must be a number of seconds above 0 and at most 600; got {raw!r}"
+        )
+    return value
+
+
+def collect_report(now: datetime | None = None, budget: float | None = None) -> Report:
     """Everything the page shows; a warehouse that cannot be opened is reported, not raised."""
     from include.wms_pipeline import settings
 
@@ -75,6 +93,8 @@ def collect_report(now: datetime | None = None, budget: float = BUDGET_SECONDS) 
         validations=airflow_state.latest_validations(),
     )
     try:
+        if budget is None:
+            budget = budget_seconds()
         with open_warehouse(settings.WAREHOUSE_CONN_ID, budget) as warehouse:
             report.warehouse_kind = warehouse.kind
             builder = ReportBuilder(
@@ -92,7 +112,7 @@ def collect_report(now: datetime | None = None, budget: float = BUDGET_SECONDS) 
             report.quarantine_reasons = builder.quarantine_reasons()
             report.quarantine_newest = builder.quarantine_newest()
             report.notes = builder.notes
-    except WarehouseUnreachableError as error:
+    except (WarehouseUnreachableError, ValueError) as error:
         report.error = str(error)
     return report
 

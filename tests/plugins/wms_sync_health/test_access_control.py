@@ -78,6 +78,8 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": USERS,
+            # Numbers, not speed, are checked here (the benchmark times the page): room for a busy machine.
+            "WMS_HEALTH_BUDGET_SECONDS": "30",
         },
     )
     airflow.prepare()
@@ -136,10 +138,19 @@ def test_a_user_who_may_not_read_the_dags_gets_403_and_no_data(api_server: ApiSe
 
 def test_a_viewer_gets_the_numbers_the_warehouse_holds(api_server: ApiServer) -> None:
     token = api_server.token("viewer")
-    status, body = request("GET", api_server.url + JSON_PATH, headers={"Authorization": f"Bearer {token}"})
-    assert status == 200, body
-    answer = json.loads(body)
-    entity = next(e for e in answer["entities"] if e["entity"] == "order_hdr")
+    # On a busy machine the whole-table numbers may not fit the request's budget: the page then says
+    # they are being computed in the background, and a later request has them (plugins/README.md).
+    deadline = time.monotonic() + 90
+    while True:
+        status, body = request(
+            "GET", api_server.url + JSON_PATH, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert status == 200, body
+        answer = json.loads(body)
+        entity = next(e for e in answer["entities"] if e["entity"] == "order_hdr")
+        if entity["newest_mod_ts"] is not None or time.monotonic() > deadline:
+            break
+        time.sleep(2)
     with duckdb.connect(str(api_server.warehouse), read_only=True) as conn:
         [(newest,)] = conn.execute("select max(mod_ts) from wms_raw.order_hdr").fetchall()
         [last] = conn.execute(

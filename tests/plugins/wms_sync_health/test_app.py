@@ -109,3 +109,11 @@ def test_an_unreachable_warehouse_is_reported_without_its_password(monkeypatch: 
     assert "could not be opened" in report.error
     assert "pw-7731-secret" not in json.dumps(report.as_json())
     assert report.red
+
+
+def test_the_time_budget_setting_is_checked_and_named() -> None:
+    assert app.budget_seconds({}) == app.BUDGET_SECONDS
+    assert app.budget_seconds({"WMS_HEALTH_BUDGET_SECONDS": "2.5"}) == 2.5
+    for bad in ("0", "-1", "fast", "601"):
+        with pytest.raises(ValueError, match=r"WMS_HEALTH_BUDGET_SECONDS must be a number of seconds"):
+            app.budget_seconds({"WMS_HEALTH_BUDGET_SECONDS": bad})
