@@ -7,7 +7,8 @@
 Sections: loader (target-warehouse alone from a Singer file), el (meltano run, 2 shapes, 4 loaders),
 growth (ours at the other --scaling volumes), sync (latency model, 8 concurrent vs the original
 client), dag (incremental DAG end to end, dbt stage through Cosmos vs plain dbt build; the product's
-Cosmos mode beside the per-model and in-process ones), parse (DAG file parse times).
+Cosmos mode beside the per-model and in-process ones), parse (DAG file parse times), health (the
+WMS sync health page on 10M history rows).
 A benchmark never fails the command because a goal is missed: it exits 0 unless the harness breaks.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from bench.suite import common
 
-SECTIONS = ("loader", "el", "growth", "sync", "dag", "parse")
+SECTIONS = ("loader", "el", "growth", "sync", "dag", "parse", "health")
 RESULTS = common.ROOT / "bench" / "results"
 
 
@@ -180,6 +181,10 @@ def _run(name: str, args: argparse.Namespace, pg: Any, previous: dict[str, Any] 
         from bench.suite import dag
 
         return dag.section(args, previous)
+    if name == "health":
+        from bench.suite import health
+
+        return health.section(args)
     from bench.suite import parse
 
     return parse.section(args)

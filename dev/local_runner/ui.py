@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from local_runner.airflow_home import LocalAirflow
+from local_runner.airflow_home import REPO_ROOT, LocalAirflow
 from local_runner.receivers import SmtpReceiver, WebhookReceiver
 from local_runner.services import AirflowServices, service_env
 from local_runner.simulator import SimulatorProcess, free_port
@@ -58,6 +58,8 @@ def ui_env(*, api_port: int, start: datetime, warehouse_kind: str) -> dict[str, 
         **service_env(api_port=api_port, parallelism=1 if warehouse_kind == "duckdb" else 4),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{UI_USER}:admin",
+        # The project's plugins (the WMS sync health page), as the Astro image has them in AIRFLOW_HOME.
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
         "WMS_FULL_SYNC_SCHEDULE": f"0 {start.hour} * * *",
         "WMS_TASK_RETRIES": "0",
         # Parse more often than the test default: the UI user may edit DAG files.

@@ -84,7 +84,8 @@ def local_ui(postgres_server: PostgresHandle, tmp_path_factory: pytest.TempPathF
         say=_say,
         # The one difference from --ui: a schedule with no interval due yet (the first ends 2027-01-01),
         # so that unpausing on trigger starts no scheduled run besides the one the test triggers.
-        extra_env={"WMS_INCREMENTAL_SYNC_SCHEDULE": NOTHING_DUE_SCHEDULE},
+        # And the health page's time budget: its numbers are checked here, its speed by scripts/bench.
+        extra_env={"WMS_INCREMENTAL_SYNC_SCHEDULE": NOTHING_DUE_SCHEDULE, "WMS_HEALTH_BUDGET_SECONDS": "30"},
         metadata_db_url=postgres_server.url(meta_db, driver="postgresql+psycopg2"),
     ) as session:
         yield Ui(session, WarehouseReader("duckdb", str(warehouse)), screenshots)
@@ -223,3 +224,49 @@ def test_a_task_log_shows_what_the_extract_task_did(page: Page, local_ui: Ui, ui
     expect(page.get_by_role("link", name="Logs", exact=True)).to_be_visible()
     expect(page.get_by_text(re.compile(r"Extracting order_hdr, window \[")).first).to_be_visible()
     _shot(page, local_ui, "ui-task-log")
+
+
+HEALTH_COUNTS = ("extracted", "inserted", "already_present", "quarantined")
+
+
+def test_the_sync_health_page_opens_from_the_navigation_and_shows_the_warehouses_numbers(
+    page: Page, local_ui: Ui, ui_run: dict[str, Any]
+) -> None:
+    """plugins/wms_sync_health, as on-call opens it: Browse → WMS sync health, after the run."""
+    page.goto(f"{local_ui.session.url}/")
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="WMS sync health").click()
+    page.wait_for_url(re.compile(r".*/plugin/wms-sync-health$"))
+    frame = page.frame_locator("iframe")
+    expect(frame.get_by_role("heading", name="WMS sync health")).to_be_visible()
+    # A busy machine may leave the whole-table numbers to the page's background worker: reload until
+    # they are there, as on-call would ("reload in a moment").
+    for _ in range(30):
+        if frame.get_by_text("being computed in the background").count() == 0:
+            break
+        page.wait_for_timeout(2000)
+        page.reload()
+        expect(frame.get_by_role("heading", name="WMS sync health")).to_be_visible()
+    # The last run per entity, as the load audit holds it (a direct query of the warehouse).
+    for entity in ENTITIES_ALL:
+        rows = local_ui.reader.rows(
+            "select records_received, records_inserted, records_already_present, records_quarantined "
+            f"from wms_raw.etl_load_audit where stream_name = '{entity}' order by finished_at desc limit 1"
+        )
+        assert rows, f"no audit row for {entity}"
+        for name, value in zip(HEALTH_COUNTS, rows[0], strict=True):
+            expect(frame.get_by_test_id(f"{name}-{entity}")).to_have_text(str(value))
+        [(newest,)] = local_ui.reader.rows(f"select max(mod_ts) from wms_raw.{entity}")
+        shown = "—" if newest is None else newest.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        expect(frame.get_by_test_id(f"mod-ts-{entity}")).to_have_text(shown)
+    # The run's check tasks, as Airflow recorded them.
+    checks = [
+        t
+        for t in local_ui.session.metadata.tasks(DAG_ID, ui_run["run_id"])
+        if t["task_id"].startswith("check_")
+    ]
+    assert checks
+    for task in checks:
+        expect(frame.get_by_test_id(f"validation-{DAG_ID}-{task['task_id']}")).to_have_text(task["state"])
+    expect(frame.get_by_test_id("warehouse-error")).to_have_count(0)
+    _shot(page, local_ui, "ui-wms-sync-health")  # docs/images/ with WMS_UI_SCREENSHOT_DIR=docs/images

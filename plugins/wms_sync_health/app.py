@@ -1,0 +1,136 @@
+"""The FastAPI app the plugin mounts on the api-server: the HTML page and the same numbers as JSON.
+
+Airflow does not authenticate a plugin's FastAPI app (it is attached with `app.mount()` and inherits
+none of the core API's dependencies), so every route here depends on `authorized`: the caller's JWT
+(Authorization: Bearer, or the UI's session cookie) is resolved by Airflow's own `get_user` through the
+configured auth manager (401 without one, 403 for an invalid one), and the auth manager must allow
+GET on both sync DAGs (403 otherwise). No route reads the warehouse before that.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from . import airflow_state, facts, page
+from .report import Limits, Report, ReportBuilder, now_utc
+from .warehouse import WarehouseUnreachableError, open_warehouse
+
+# The page answers within this; a statement still running when it is spent is cancelled and noted.
+BUDGET_SECONDS = 0.8
+BUDGET_VARIABLE = "WMS_HEALTH_BUDGET_SECONDS"
+DAYS = 7
+# The incremental DAG runs every two hours (dags/wms_incremental_sync.py); its last window may end up
+# to one interval plus one run's duration ago before a run is missing.
+SCHEDULE_INTERVAL = timedelta(hours=2)
+WINDOW_AGE_LIMIT = 2 * SCHEDULE_INTERVAL
+
+
+def _user_dependency() -> Any:
+    from airflow.api_fastapi.core_api.security import get_user
+
+    return get_user
+
+
+def authorized(user: Annotated[Any, Depends(_user_dependency())]) -> Any:
+    """The authenticated user, when the auth manager lets them read both sync DAGs; 403 otherwise."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+    manager = get_auth_manager()
+    for dag_id in airflow_state.DAG_IDS:
+        if not manager.is_authorized_dag(method="GET", details=DagDetails(id=dag_id), user=user):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"reading the DAG {dag_id} is not allowed")
+    return user
+
+
+def limits() -> Limits:
+    from include.wms_pipeline.checks.specs import CheckSettings
+
+    hours = next(f.default for f in fields(CheckSettings) if f.name == "freshness_hours")
+    return Limits(window_age=WINDOW_AGE_LIMIT, newest_change_age=timedelta(hours=int(str(hours))))
+
+
+def budget_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """The page's time budget: WMS_HEALTH_BUDGET_SECONDS, else BUDGET_SECONDS (a slow warehouse link)."""
+    raw = (os.environ if environ is None else environ).get(BUDGET_VARIABLE, "").strip()
+    if not raw:
+        return BUDGET_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 600:
+        raise ValueError(
+            f"{BUDGET_VARIABLE} must be a number of seconds above 0 and at most 600; got {raw!r}"
+        )
+    return value
+
+
+def collect_report(now: datetime | None = None, budget: float | None = None) -> Report:
+    """Everything the page shows; a warehouse that cannot be opened is reported, not raised."""
+    from include.wms_pipeline import settings
+
+    now = now or now_utc()
+    bounds = limits()
+    window_end = airflow_state.last_window_end()
+    report = Report(
+        generated_at=now,
+        warehouse_kind=None,
+        last_window_end=window_end,
+        last_window_stale=window_end is None or now - window_end > bounds.window_age,
+        entities=[],
+        daily={},
+        quarantine_reasons=[],
+        quarantine_newest=[],
+        validations=airflow_state.latest_validations(),
+    )
+    try:
+        if budget is None:
+            budget = budget_seconds()
+        with open_warehouse(settings.WAREHOUSE_CONN_ID, budget) as warehouse:
+            report.warehouse_kind = warehouse.kind
+            builder = ReportBuilder(
+                warehouse,
+                raw_schema=settings.RAW_SCHEMA,
+                entities=settings.ENTITIES_ALL,
+                days=DAYS,
+                now=now,
+                scope=settings.WAREHOUSE_CONN_ID,
+                cache=facts.CACHE,
+                opener=partial(open_warehouse, settings.WAREHOUSE_CONN_ID),
+            )
+            report.entities = list(builder.entity_health(bounds).values())
+            report.daily = builder.daily()
+            report.quarantine_reasons = builder.quarantine_reasons()
+            report.quarantine_newest = builder.quarantine_newest()
+            report.notes = builder.notes
+    except (WarehouseUnreachableError, ValueError) as error:
+        report.error = str(error)
+    return report
+
+
+def create_app(collect: Callable[[], Report] = collect_report) -> FastAPI:
+    app = FastAPI(title="WMS sync health", docs_url=None, redoc_url=None, openapi_url=None)
+    guard = [Depends(authorized)]
+
+    # Sync routes: FastAPI runs them in its thread pool, so the blocking drivers never stall the loop.
+    @app.get("/", response_class=HTMLResponse, dependencies=guard)
+    def health_page() -> HTMLResponse:
+        report = collect()
+        return HTMLResponse(page.render(report), headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/health", dependencies=guard)
+    def health_json() -> JSONResponse:
+        report = collect()
+        body = {**report.as_json(), "red": report.red}
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    return app
