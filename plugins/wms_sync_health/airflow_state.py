@@ -1,31 +1,16 @@
-"""What the page reads from Airflow itself: the end of the last successful window, and the check tasks.
+"""What the page reads from Airflow itself: the check tasks of each DAG's newest run.
 
-`last_window_end` is the one place that knows where that record lives (today the Variable that the
-incremental DAG's `record_window_end` task writes); move it here if the record moves.
+The end of the last successful window is the warehouse's (etl_loaded_windows, read in report.py).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 INCREMENTAL_DAG_ID = "wms_incremental_sync"
 FULL_SYNC_DAG_ID = "wms_full_sync"
 DAG_IDS = (FULL_SYNC_DAG_ID, INCREMENTAL_DAG_ID)
 CHECK_PREFIX = "check_"
-
-
-def last_window_end(dag_id: str = INCREMENTAL_DAG_ID) -> datetime | None:
-    """The end of `dag_id`'s last successful window, or None when no run has recorded one."""
-    from airflow.models.variable import Variable
-
-    from include.wms_pipeline.meltano import last_window_variable
-
-    recorded = Variable.get(last_window_variable(dag_id), default_var=None)
-    if not recorded:
-        return None
-    moment = datetime.fromisoformat(str(recorded))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def latest_validations(dag_ids: tuple[str, ...] = DAG_IDS) -> list[dict[str, Any]]:

@@ -80,12 +80,11 @@ def collect_report(now: datetime | None = None, budget: float | None = None) -> 
 
     now = now or now_utc()
     bounds = limits()
-    window_end = airflow_state.last_window_end()
     report = Report(
         generated_at=now,
         warehouse_kind=None,
-        last_window_end=window_end,
-        last_window_stale=window_end is None or now - window_end > bounds.window_age,
+        last_window_end=None,
+        last_window_stale=True,
         entities=[],
         daily={},
         quarantine_reasons=[],
@@ -107,6 +106,8 @@ def collect_report(now: datetime | None = None, budget: float | None = None) -> 
                 cache=facts.CACHE,
                 opener=partial(open_warehouse, settings.WAREHOUSE_CONN_ID),
             )
+            report.last_window_end = window_end = builder.last_window_end()
+            report.last_window_stale = window_end is None or now - window_end > bounds.window_age
             report.entities = list(builder.entity_health(bounds).values())
             report.daily = builder.daily()
             report.quarantine_reasons = builder.quarantine_reasons()

@@ -297,6 +297,14 @@ class ReportBuilder:
                     health.full_sync_window_end = as_utc(window_end)
                     health.full_sync_completed_at = as_utc(completed_at)
 
+    def last_window_end(self) -> datetime | None:
+        """The end of the newest incremental window recorded as loaded (etl_loaded_windows)."""
+        found: datetime | None = None
+        with self._guard("the loaded windows"):
+            [[newest]] = self.wh.rows(f"select max(window_end) from {self.table('etl_loaded_windows')}")
+            found = as_utc(newest)
+        return found
+
     def quarantine_reasons(self) -> list[tuple[str, str, int]]:
         found: list[tuple[str, str, int]] = []
         with self._guard("the quarantine counts"):

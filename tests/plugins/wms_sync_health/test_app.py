@@ -18,8 +18,7 @@ from wms_sync_health import app, facts
 
 @pytest.fixture(autouse=True)
 def no_metadata_db(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Airflow side (a Variable, the check tasks) is the api-server test's; here only the warehouse."""
-    monkeypatch.setattr(app.airflow_state, "last_window_end", lambda: NOW)
+    """The Airflow side (the check tasks) is the api-server test's; here only the warehouse."""
     monkeypatch.setattr(app.airflow_state, "latest_validations", lambda: [])
     monkeypatch.setattr(facts, "CACHE", facts.FactsCache())
 

@@ -83,6 +83,22 @@ def test_the_full_sync_and_the_records_it_marked_deleted_follow_the_dbt_rule(war
     assert health.marked_deleted == 1
 
 
+def test_the_last_window_end_is_the_newest_window_the_warehouse_recorded_as_loaded(
+    warehouse: Warehouse,
+) -> None:
+    [(newest,)] = warehouse.rows("select max(window_end) from wms_raw.etl_loaded_windows")
+    assert _builder(warehouse).last_window_end() == newest == NOW - timedelta(hours=2)
+
+
+def test_before_any_window_was_recorded_the_last_window_end_is_unknown_with_a_note(
+    warehouse: Warehouse,
+) -> None:
+    builder = _builder(warehouse)
+    builder.raw = "no_such_schema"
+    assert builder.last_window_end() is None
+    assert any("the loaded windows" in note for note in builder.notes)
+
+
 def test_an_entity_whose_newest_change_is_older_than_the_freshness_limit_is_red(warehouse: Warehouse) -> None:
     strict = Limits(window_age=timedelta(hours=4), newest_change_age=timedelta(hours=1))
     assert _builder(warehouse).entity_health(strict)["order_hdr"].newest_mod_ts_stale is True

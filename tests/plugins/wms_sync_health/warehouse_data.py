@@ -21,6 +21,8 @@ create table wms_raw.etl_full_sync_seen (sync_id varchar(512) not null, stream_n
   record_id bigint not null, primary key (sync_id, stream_name, record_id));
 create table wms_raw.etl_full_sync_complete (sync_id varchar(512) not null, stream_name varchar(128) not null,
   window_end timestamptz, completed_at timestamptz, primary key (sync_id, stream_name));
+create table wms_raw.etl_loaded_windows (run_id varchar(512) not null, stream_name varchar(128) not null,
+  window_start timestamptz, window_end timestamptz, recorded_at timestamptz);
 create table wms_raw.order_hdr (id bigint not null, mod_ts timestamptz not null, order_nbr varchar(40),
   etl_loaded_at timestamptz, etl_run_id varchar(512), primary key (id, mod_ts));
 """
@@ -81,6 +83,22 @@ def rows() -> dict[str, list[tuple[Any, ...]]]:
         ],
         "etl_full_sync_seen": [("full", "order_hdr", i) for i in (1, 2, 3)],
         "etl_full_sync_complete": [("full", "order_hdr", full_end, full_end + timedelta(minutes=5))],
+        "etl_loaded_windows": [
+            (
+                "inc1",
+                "order_hdr",
+                NOW - timedelta(hours=6),
+                NOW - timedelta(hours=4),
+                NOW - timedelta(hours=4),
+            ),
+            (
+                "inc2",
+                "order_hdr",
+                NOW - timedelta(hours=4),
+                NOW - timedelta(hours=2),
+                NOW - timedelta(hours=2),
+            ),
+        ],
         "order_hdr": [
             (1, full_end - timedelta(days=2), "A1", full_end, "full"),
             (2, full_end - timedelta(days=2), "A2", full_end, "full"),
