@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,7 @@ class LateCommitReport:
     versions_shown: int = 0  # distinct versions the WMS showed at the reads
     uncommitted_at_reads: int = 0  # saved versions not yet visible when a run read (summed over reads)
     caught_by_lookback: int = 0  # versions first loaded by a later run than the one whose interval holds them
-    history_lost: int = 0  # versions shown once but replaced before any read could load them
+    history_lost: int = 0  # versions shown only too old for any window, replaced before a full sync
     awaiting_next_full_sync: int = 0  # current versions that committed too late for every read so far
     missed_expected: int = 0  # versions the full sync found that the incremental runs had missed
     missed_reported: int = 0  # the same counted by the product's statement
@@ -121,17 +121,23 @@ def run(server: SimulatorServer, url: str, scenario: Scenario) -> LateCommitRepo
     sim.reset()
     report = LateCommitReport()
     entities = scenario.entities
-    shown: dict[str, set[Version]] = {e: set() for e in entities}
-    # versions first shown at an incremental read when already older than its window: no incremental
-    # run reads them any more, only a full sync can
+    shown: dict[str, set[Version]] = {e: set() for e in entities}  # visible at some read
+    # visible at a read whose window holds them (a full sync's window holds everything): must be loaded
+    due: dict[str, set[Version]] = {e: set() for e in entities}
+    # visible at an incremental read when already older than its window: no incremental run reads them
+    # any more, only a full sync can (versions newer than a window's end are due at a later read)
     too_late: dict[str, set[Version]] = {e: set() for e in entities}
     lookback_minutes = int(scenario.lookback / timedelta(minutes=1))
 
-    def record_reads(lowest: datetime | None = None) -> dict[str, set[Version]]:
+    def record_reads(window: tuple[datetime, datetime] | None = None) -> dict[str, set[Version]]:
         snapshot = {e: simulator_versions(sim, e) for e in entities}
         for entity in entities:
-            if lowest is not None:
-                too_late[entity] |= {v for v in snapshot[entity] - shown[entity] if v[1] < lowest}
+            if window is None:
+                due[entity] |= snapshot[entity]
+            else:
+                low, high = window
+                due[entity] |= {v for v in snapshot[entity] if low <= v[1] < high}
+                too_late[entity] |= {v for v in snapshot[entity] if v[1] < low}
             shown[entity] |= snapshot[entity]
             report.uncommitted_at_reads += len(sim.uncommitted(entity))
         return snapshot
@@ -151,7 +157,7 @@ def run(server: SimulatorServer, url: str, scenario: Scenario) -> LateCommitRepo
     def incremental(k: int) -> None:
         start, end = t0 + k * INTERVAL, t0 + (k + 1) * INTERVAL
         advance_to(end + scenario.run_delay, scenario.delays.get(k))
-        record_reads(start - scenario.lookback)
+        record_reads((start - scenario.lookback, end))
         before = loaded()
         tap = tap_config(server, entities, window=(start, end), lookback_minutes=lookback_minutes)
         outcome = _ok(extract_load(tap, target_config(url, f"incremental{k}")))
@@ -201,11 +207,12 @@ def run(server: SimulatorServer, url: str, scenario: Scenario) -> LateCommitRepo
             report.problems[f"{entity} duplicates"] = len(history) - len(got)
         if unexpected := got - shown[entity]:
             report.problems[f"{entity} never shown"] = sorted(unexpected)[:5]
-        due = {v for v in shown[entity] if v[1] < last_end}
-        lost = due - got
+        if missing_due := due[entity] - got:  # shown inside a read's window, yet not loaded
+            report.problems[f"{entity} history"] = sorted(missing_due)[:5]
+        lost = too_late[entity] - got - due[entity]
         report.history_lost += len(lost)
         if lost and scenario.longest_delay(sim.config.commit_delays) <= scenario.lookback:
-            report.problems[f"{entity} history"] = sorted(lost)[:5]
+            report.problems[f"{entity} committed later than the lookback"] = sorted(lost)[:5]
         current = {v for v in simulator_versions(sim, entity) if v[1] < last_end}
         missing = current - set(final[entity])
         awaiting = missing & too_late[entity]
@@ -292,3 +299,46 @@ def _dbt_check(
             # versions newer than the last window's end are not due yet
             if missing := {v for v in wms_live if v[1] < last_end} - live:
                 report.problems[f"{model} live"] = sorted(missing)[:5]
+
+
+# The soak (`scripts/reliability --only late-commit`): the product's lookback, commit delays drawn for
+# every change, under and over it, the WMS clock a minute ahead or behind; then the staging models.
+PRODUCT_LOOKBACK = timedelta(minutes=120)  # include/wms_pipeline/dag_factory.py, SyncDagConfig
+SOAK_CASES: dict[str, tuple[tuple[tuple[float, float], ...], float]] = {
+    # name: (commit delay distribution (probability, seconds), clock skew seconds)
+    "under the lookback, WMS clock 1 min ahead": (((0.05, 600.0), (0.02, 3600.0), (0.01, 6600.0)), 60.0),
+    "under the lookback, WMS clock 1 min behind": (((0.05, 600.0), (0.02, 3600.0), (0.01, 6600.0)), -60.0),
+    "over the lookback, WMS clock 1 min ahead": (
+        ((0.05, 600.0), (0.02, 3 * 3600.0), (0.01, 9 * 3600.0)),
+        60.0,
+    ),
+}
+
+
+def soak(
+    make_server: Any, warehouses: Mapping[str, Any], intervals: int, records: int = 1000
+) -> dict[str, Any]:
+    """Every case on every warehouse (``name -> factory(case label) -> url``); dbt on DuckDB only.
+
+    ``make_server(commit_delays, clock_skew_seconds)`` gives a started SimulatorServer."""
+    results: dict[str, Any] = {}
+    for label, (delays, skew) in SOAK_CASES.items():
+        server = make_server(delays, skew, records)
+        try:
+            for kind, make_url in warehouses.items():
+                scenario = Scenario(
+                    lookback=PRODUCT_LOOKBACK,
+                    intervals_before=intervals,
+                    intervals_after=max(2, intervals // 4),
+                    dbt=kind == "duckdb",
+                )
+                report = run(server, make_url(label), scenario)
+                results[f"{label} [{kind}]"] = {
+                    "commit_delays": delays,
+                    "clock_skew_seconds": skew,
+                    **asdict(report),
+                }
+                print(f"late-commit {label} [{kind}]: problems {report.problems or 'none'}", flush=True)
+        finally:
+            server.stop()
+    return results

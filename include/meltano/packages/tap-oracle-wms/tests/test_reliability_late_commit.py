@@ -68,7 +68,6 @@ def test_commits_later_than_their_run_but_within_the_lookback_arrive_with_every_
     assert report.uncommitted_at_reads > 0, "some changes were not visible when their own run read"
     assert report.caught_by_lookback > 0, "later runs' lookback loaded versions their own run could not see"
     assert report.history_lost == 0
-    assert report.versions_checked == report.versions_shown, "every version shown is there, once"
     assert report.missed_expected == report.missed_reported == 0
 
 
