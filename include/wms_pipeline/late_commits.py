@@ -7,7 +7,9 @@ record's current version. The loader inserts a version only when (`id`, `mod_ts`
 full sync inserts was not in the warehouse. Of that, the versions older than
 `window_end - interval - lookback` (the start of the next incremental window at the latest) are ones
 no incremental run read or will read: the incremental runs missed them. A count above 0 means
-commits later than the lookback (or windows that never ran); docs/runbook.md says what to do.
+commits later than the lookback (or windows that never ran); docs/runbook.md says what to do. The
+first load of an empty table (no row from any other run than this full sync's) counts nothing:
+there were no incremental runs to miss anything.
 
 No Airflow import here: the reliability harness (dev/reliability) counts with the same statement.
 """
@@ -27,8 +29,10 @@ def missed_before(window_end: datetime, interval: timedelta, lookback_minutes: i
     return window_end.astimezone(UTC) - interval - timedelta(minutes=lookback_minutes)
 
 
-def missed_versions_sql(kind: str, raw_schema: str, entity: str) -> str:
-    """`select count(*)` of one load's inserted versions older than the cut-off (2 binds: run id, cut-off).
+def missed_versions_sql(kind: str, raw_schema: str, entity: str, prefix_length: int) -> str:
+    """`select count(*)` of one load's inserted versions older than the cut-off, when the table holds
+    rows of other runs than the sync's (3 binds: run id, cut-off, the sync's run-id prefix of
+    `prefix_length` characters).
 
     `entity` and `raw_schema` become identifiers, so only the known entities and a plain schema name
     pass; the values are bound. Oracle's raw timestamps are TIMESTAMP(6) holding UTC (bind a naive UTC
@@ -39,20 +43,26 @@ def missed_versions_sql(kind: str, raw_schema: str, entity: str) -> str:
     if not settings.SCHEMA_NAME.fullmatch(raw_schema):
         raise ValueError(f"raw schema {raw_schema!r} is not a plain lowercase name")
     if kind == "oracle":
-        first, second = ":1", ":2"
+        first, second, third = ":1", ":2", ":3"
     elif kind == "duckdb":
-        first = second = "?"
+        first = second = third = "?"
     elif kind == "postgres":
-        first = second = "%s"
+        first = second = third = "%s"
     else:
         raise ValueError(f"unknown warehouse kind {kind!r}; expected oracle, postgres or duckdb")
-    return f"select count(*) from {raw_schema}.{entity} where etl_run_id = {first} and mod_ts < {second}"
+    table = f"{raw_schema}.{entity}"
+    return (
+        f"select count(*) from {table} where etl_run_id = {first} and mod_ts < {second} "
+        f"and exists (select 1 from {table} o where substr(o.etl_run_id, 1, {int(prefix_length)}) <> {third})"
+    )
 
 
 def count_missed_versions(
-    conn: Any, kind: str, raw_schema: str, entity: str, load_run_id: str, before: datetime
+    conn: Any, kind: str, raw_schema: str, entity: str, load_run_id: str, before: datetime, sync_prefix: str
 ) -> int:
-    """How many versions the load `load_run_id` inserted with `mod_ts < before` (a DB-API connection)."""
+    """How many versions the load `load_run_id` inserted with `mod_ts < before`, unless every row of the
+    table comes from loads whose run id starts with `sync_prefix` (this full sync's partitions and
+    tries: its first load). A DB-API connection."""
     cut_off: datetime = before.astimezone(UTC)
     cursor = conn.cursor()
     try:
@@ -60,9 +70,10 @@ def count_missed_versions(
             import oracledb  # only the Oracle path needs the driver
 
             # by value python-oracledb binds a datetime as DATE (no fraction): ask for TIMESTAMP
-            cursor.setinputsizes(None, oracledb.DB_TYPE_TIMESTAMP)
+            cursor.setinputsizes(None, oracledb.DB_TYPE_TIMESTAMP, None)
             cut_off = cut_off.replace(tzinfo=None)
-        cursor.execute(missed_versions_sql(kind, raw_schema, entity), (load_run_id, cut_off))
+        statement = missed_versions_sql(kind, raw_schema, entity, len(sync_prefix))
+        cursor.execute(statement, (load_run_id, cut_off, sync_prefix))
         row = cursor.fetchone()
     finally:
         cursor.close()

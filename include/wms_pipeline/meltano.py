@@ -393,8 +393,9 @@ class MeltanoRunOperator(BashOperator):
         hook: Any = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID).get_hook()  # type: ignore[no-untyped-call]
         conn = hook.get_conn()
         try:
+            sync_prefix = f"{context['dag'].dag_id}/{context['run_id']}/"  # load_run_id's first parts
             missed = count_missed_versions(
-                conn, settings.warehouse_kind(), settings.RAW_SCHEMA, self.entity, run_id, before
+                conn, settings.warehouse_kind(), settings.RAW_SCHEMA, self.entity, run_id, before, sync_prefix
             )
         finally:
             conn.close()

@@ -17,7 +17,8 @@ from include.wms_pipeline.late_commits import count_missed_versions, missed_befo
 from include.wms_pipeline.meltano import MeltanoRunOperator
 
 WINDOW_END = datetime(2026, 3, 8, 3, tzinfo=UTC)  # a Sunday 03:00 full sync
-RUN = "wms_full_sync/scheduled__2026-03-01/allocation/p0/try1"
+SYNC = "wms_full_sync/scheduled__2026-03-01/"  # the full sync's run: every partition's run id starts so
+RUN = SYNC + "allocation/p0/try1"
 CUT_OFF = missed_before(WINDOW_END, timedelta(hours=2), 240)
 # (id, mod_ts, run): two versions only the full sync loaded and older than the cut-off (missed),
 # one it loaded that is newer (the incremental runs had not come to it yet), one an incremental
@@ -38,23 +39,24 @@ def test_the_cut_off_is_the_window_end_less_one_interval_and_the_lookback() -> N
 
 
 def test_only_known_entities_and_plain_schemas_become_identifiers() -> None:
-    assert missed_versions_sql("postgres", "wms_raw", "allocation") == (
-        "select count(*) from wms_raw.allocation where etl_run_id = %s and mod_ts < %s"
+    assert missed_versions_sql("postgres", "wms_raw", "allocation", 12) == (
+        "select count(*) from wms_raw.allocation where etl_run_id = %s and mod_ts < %s and exists "
+        "(select 1 from wms_raw.allocation o where substr(o.etl_run_id, 1, 12) <> %s)"
     )
-    assert missed_versions_sql("oracle", "wms_raw", "order_hdr").endswith("etl_run_id = :1 and mod_ts < :2")
+    assert ":1 and mod_ts < :2 and exists" in missed_versions_sql("oracle", "wms_raw", "order_hdr", 3)
     with pytest.raises(ValueError, match="unknown entity"):
-        missed_versions_sql("duckdb", "wms_raw", "allocation; drop table x")
+        missed_versions_sql("duckdb", "wms_raw", "allocation; drop table x", 3)
     with pytest.raises(ValueError, match="plain lowercase"):
-        missed_versions_sql("duckdb", "wms_raw.x--", "allocation")
+        missed_versions_sql("duckdb", "wms_raw.x--", "allocation", 3)
     with pytest.raises(ValueError, match="unknown warehouse kind"):
-        missed_versions_sql("sqlite", "wms_raw", "allocation")
+        missed_versions_sql("sqlite", "wms_raw", "allocation", 3)
 
 
-def _fill(conn: Any, placeholder: str) -> None:
+def _fill(conn: Any, placeholder: str, rows: list[tuple[int, datetime, str]] = ROWS) -> None:
     cursor = conn.cursor()
     cursor.execute("create schema if not exists wms_raw")
     cursor.execute("create table wms_raw.allocation (id bigint, mod_ts timestamptz, etl_run_id varchar(512))")
-    for row in ROWS:
+    for row in rows:
         cursor.execute(
             f"insert into wms_raw.allocation values ({placeholder}, {placeholder}, {placeholder})", row
         )
@@ -64,7 +66,14 @@ def _fill(conn: Any, placeholder: str) -> None:
 def test_counts_the_loads_own_versions_older_than_the_cut_off_on_duckdb() -> None:
     conn = duckdb.connect()
     _fill(conn, "?")
-    assert count_missed_versions(conn, "duckdb", "wms_raw", "allocation", RUN, CUT_OFF) == 2
+    assert count_missed_versions(conn, "duckdb", "wms_raw", "allocation", RUN, CUT_OFF, SYNC) == 2
+
+
+def test_the_first_load_of_an_empty_table_counts_nothing() -> None:
+    """Only this full sync's partitions loaded the table: no incremental run could have missed a thing."""
+    conn = duckdb.connect()
+    _fill(conn, "?", [row for row in ROWS if row[2].startswith(SYNC)])
+    assert count_missed_versions(conn, "duckdb", "wms_raw", "allocation", RUN, CUT_OFF, SYNC) == 0
 
 
 @pytest.mark.skipif(not os.environ.get("WMS_TEST_POSTGRES_URL"), reason="needs WMS_TEST_POSTGRES_URL")
@@ -78,7 +87,7 @@ def test_counts_the_loads_own_versions_older_than_the_cut_off_on_postgresql() ->
         try:
             # the session's zone must not matter: the cut-off is an aware instant
             conn.execute("set time zone 'America/Sao_Paulo'")
-            assert count_missed_versions(conn, "postgres", "wms_raw", "allocation", RUN, CUT_OFF) == 2
+            assert count_missed_versions(conn, "postgres", "wms_raw", "allocation", RUN, CUT_OFF, SYNC) == 2
         finally:
             conn.execute("drop schema wms_raw cascade")
             conn.commit()
@@ -108,6 +117,7 @@ def test_the_full_sync_task_logs_and_returns_what_the_incremental_runs_missed(
     context: dict[str, Any] = {
         "params": {},
         "dag": SimpleNamespace(dag_id="wms_full_sync"),
+        "run_id": "scheduled__2026-03-01",
         "dag_run": SimpleNamespace(run_after=WINDOW_END + timedelta(minutes=1)),
         "data_interval_start": WINDOW_END - timedelta(days=7),
         "data_interval_end": WINDOW_END,

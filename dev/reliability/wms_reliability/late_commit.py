@@ -109,7 +109,7 @@ def _count_missed(url: str, entity: str, before: datetime) -> int:
     try:
         raw = engine.raw_connection()
         try:
-            return count_missed_versions(raw, kind, "wms_raw", entity, "full", before)
+            return count_missed_versions(raw, kind, "wms_raw", entity, "full", before, "full")
         finally:
             raw.close()
     finally:
