@@ -307,7 +307,7 @@ def _dbt_check(
 # The soak (`scripts/reliability --only late-commit`): the product's lookback, commit delays drawn for
 # every change, under and over it, the WMS clock a minute ahead or behind; then the staging models.
 PRODUCT_LOOKBACK = timedelta(minutes=120)  # include/wms_pipeline/dag_factory.py, SyncDagConfig
-STRADDLE = "changes saved in the 30 min before the full sync's cut-off commit after it read"
+STRADDLE = "changes saved in the hour before the full sync's cut-off commit 90 min late, after it read"
 SOAK_CASES: dict[str, tuple[tuple[tuple[float, float], ...], float]] = {
     # name: (commit delay distribution (probability, seconds), clock skew seconds); the straddle case
     # adds per-change delays
@@ -342,7 +342,7 @@ def soak(
                     lookback=PRODUCT_LOOKBACK,
                     intervals_before=intervals,
                     intervals_after=max(2, intervals // 4),
-                    delays={-1: timedelta(minutes=30)} if label == STRADDLE else {},
+                    delays={-1: timedelta(minutes=90)} if label == STRADDLE else {},
                     dbt=kind == "duckdb",
                 )
                 report = run(server, make_url(label), scenario)
