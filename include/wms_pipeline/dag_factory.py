@@ -59,7 +59,9 @@ class SyncDagConfig:
     full_sync: bool
     tags: tuple[str, ...]
     entities: tuple[str, ...] = settings.ENTITIES_ALL
-    lookback_minutes: int = 30
+    # Re-read this much before each incremental window: covers WMS commits up to 2 h after their
+    # mod_ts (long transactions); chosen from the re-read cost in BENCHMARKS.md ("Incremental lookback").
+    lookback_minutes: int = 120
     dagrun_timeout: timedelta = timedelta(hours=2)
     deadline: timedelta | None = None
     retries: int = 3

@@ -374,11 +374,47 @@ class MeltanoRunOperator(BashOperator):
                     raise
                 raise AirflowException(f"meltano run for {self.entity} failed:\n{excerpt}") from exc
             output = (self._scratch / "meltano.log").read_text(errors="replace")
-        return {
+        result: dict[str, Any] = {
             "entity": self.entity,
             "records_read": records_read(output, self.entity),
             "load_run_id": load_run_id(context, self.entity, self.id_partition),
         }
+        if self.full_sync:
+            result["missed_by_incremental"] = self.report_missed_versions(context, result["load_run_id"])
+        return result
+
+    def report_missed_versions(self, context: Any, run_id: str) -> int:
+        """Log how many versions this full-sync load found that the incremental runs had missed
+        (include/wms_pipeline/late_commits.py): above 0, commits later than the lookback."""
+        from include.wms_pipeline.late_commits import count_missed_versions, missed_before
+
+        before = missed_before(self.window(context).end, self.default_span, self.lookback_minutes)
+        hook: Any = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID).get_hook()  # type: ignore[no-untyped-call]
+        conn = hook.get_conn()
+        try:
+            sync_prefix = f"{context['dag'].dag_id}/{context['run_id']}/"  # load_run_id's first parts
+            missed = count_missed_versions(
+                conn, settings.warehouse_kind(), settings.RAW_SCHEMA, self.entity, run_id, before, sync_prefix
+            )
+        finally:
+            conn.close()
+        if missed:
+            self.log.warning(
+                "Full sync found %d version(s) of %s modified before %s that no incremental run loaded: "
+                "commits later than the %d-minute lookback (or windows that never ran). Their history "
+                "between full syncs is lost; see docs/runbook.md, 'Versions missed by the incremental runs'",
+                missed,
+                self.entity,
+                before.isoformat(),
+                self.lookback_minutes,
+            )
+        else:
+            self.log.info(
+                "Full sync found no version of %s modified before %s that the incremental runs had missed",
+                self.entity,
+                before.isoformat(),
+            )
+        return missed
 
     def get_env(self, context: Any) -> dict[str, str]:
         # BashOperator adds Airflow's context variables (AIRFLOW_CTX_*); the tools need none of them.

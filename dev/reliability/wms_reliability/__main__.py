@@ -1,6 +1,6 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,distributed] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit,distributed] [--kills N] [--intervals N]
 
 `distributed` (CeleryExecutor, two workers, SIGKILLs) is not in the default list: run it with --only
 distributed [--intervals N --kills N]; options --distributed-intervals / --distributed-kills (6 / 3).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from .crash import crash_and_rerun
 from .distributed import distributed
 from .fault_matrix import CASES, expected_outcome, run_matrix, table
 from .hostile import hostile
+from .late_commit import soak as late_commit_soak
 from .soak import soak
 
 START = datetime(2026, 1, 5, 6, tzinfo=UTC)
@@ -140,6 +142,25 @@ def soak_run(work: Path, intervals: int) -> dict[str, Any]:
         server.stop()
 
 
+def late_commit_run(work: Path, postgres: Postgres | None, intervals: int) -> dict[str, Any]:
+    """Commit delays under and over the product's lookback and a clock skew of a minute either way:
+    consecutive incremental runs, a full sync, more runs; DuckDB (with the dbt staging models) and
+    PostgreSQL."""
+
+    def make_server(delays: tuple[tuple[float, float], ...], skew: float, records: int) -> SimulatorServer:
+        config = SimulatorConfig(
+            records=records, seed=41, start_time=START, commit_delays=delays, clock_skew_seconds=skew
+        )
+        return SimulatorServer(Simulator(config)).start()
+
+    warehouses: dict[str, Any] = {
+        "duckdb": lambda label: f"duckdb:///{work / re.sub(r'[^a-z0-9]+', '_', label.lower())}.duckdb"
+    }
+    if postgres:
+        warehouses["postgresql"] = lambda label: postgres.fresh("late")
+    return late_commit_soak(make_server, warehouses, intervals)
+
+
 def secrets_run() -> dict[str, Any]:
     """The secret-leak tests including the `meltano run --log-level=debug` one (too slow for the suite)."""
     tests = Path(__file__).resolve().parents[3] / "include/meltano/packages/tap-oracle-wms/tests"
@@ -204,7 +225,9 @@ def hostile_run(work: Path, postgres: Postgres | None) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets,hostile,continuity")
+    parser.add_argument(
+        "--only", default="faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit"
+    )
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--intervals", type=int, default=50)
     parser.add_argument("--repetitions", type=int, default=6)
@@ -238,6 +261,8 @@ def main() -> int:
                 report[part] = soak_run(work, args.intervals)
             elif part == "continuity":
                 report[part] = continuity_run()
+            elif part == "late-commit":
+                report[part] = late_commit_run(work, postgres, min(args.intervals, 12))
             report[f"{part}_seconds"] = round(time.monotonic() - started, 1)
             (args.out / "report.json").write_text(json.dumps(report, indent=2, default=str))
             print(f"== {part} ({report[f'{part}_seconds']} s)", flush=True)

@@ -9,8 +9,9 @@ an older completed one and an incomplete one that must both be ignored).
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,16 +19,22 @@ from zoneinfo import ZoneInfo
 Row = dict[str, Any]
 
 WMS_OFFSET = timezone(timedelta(hours=-3))  # what the real WMS sends (São Paulo tenant)
-LOADED_AT = datetime(2025, 6, 8, 12, 0, tzinfo=UTC)
+# After every scripted modification (the newest, a shipment, is on 8 June around 14:00): a version
+# loaded before its own mod_ts would be a WMS clock glitch (test assert_orders_not_modified_after_loaded).
+LOADED_AT = datetime(2025, 6, 9, 0, 0, tzinfo=UTC)
 FULL_SYNC_WINDOW_END = datetime(2025, 6, 8, 0, 0, tzinfo=UTC)
 SHIPPED, CANCELLED = 90, 99
 ALLOC_OPEN, ALLOC_PICKED, ALLOC_CANCELLED = 10, 90, 99
 
-FACILITIES = [  # id, code, IANA zone ('' = unset: the models fall back to UTC)
+FACILITIES = [  # id, code, time_zone_id key: IANA zone, a fixed offset, or '' (unset: the models use UTC)
     (1, "SP1", "America/Sao_Paulo"),
     (2, "LIS1", "Europe/Lisbon"),
     (3, "NOTZ", ""),
+    # Fixed offsets, ISO sign: PostgreSQL would read 'UTC-3' as POSIX (sign inverted), DuckDB refuses it.
+    (4, "FIXW", "UTC-3"),
+    (5, "FIXE", "+05:00"),
 ]
+_FIXED_OFFSET = re.compile(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?00)?", re.IGNORECASE)
 ORDER_STATUSES = {
     0: "Created",
     10: "Partly Allocated",
@@ -167,13 +174,13 @@ def _add_reference_data(wms: ScriptedWms, t0: datetime) -> None:
 
 
 def _add_order(wms: ScriptedWms, rng: random.Random, order_id: int, allocation_id: int) -> int:
-    facility_id = FACILITIES[order_id % 3][0]
+    facility_id = FACILITIES[order_id % len(FACILITIES)][0]
     # Orders land between 1 and 5 June, many within two hours of a UTC or local midnight.
     created = datetime(2025, 6, 1, tzinfo=UTC) + timedelta(
         days=rng.randint(0, 4), hours=rng.choice([0, 1, 2, 3, 4, 12, 22, 23]), minutes=rng.randint(0, 59)
     )
     status = rng.choice([0, 10, 20, 27, 40, SHIPPED, SHIPPED, SHIPPED, CANCELLED])
-    local_created = created.astimezone(ZoneInfo(wms.time_zones[facility_id])).date()
+    local_created = local_day(created, wms.time_zones[facility_id])
     shipped = (
         created + timedelta(hours=rng.randint(2, 60), minutes=rng.randint(0, 59))
         if status == SHIPPED
@@ -182,7 +189,7 @@ def _add_order(wms: ScriptedWms, rng: random.Random, order_id: int, allocation_i
     final_mod = (shipped or created) + timedelta(hours=1)
     header = {
         "facility_id": facility_id,
-        "facility_key": FACILITIES[order_id % 3][1],
+        "facility_key": FACILITIES[order_id % len(FACILITIES)][1],
         "company_id": 1,
         "company_key": "ACME",
         "order_nbr": f"ORD{order_id:05d}",
@@ -381,6 +388,33 @@ def later_load(wms: ScriptedWms) -> ScriptedWms:
     return later
 
 
+def reference_zone(key: str) -> tzinfo:
+    """The zone a time_zone_id key means, read here without the models' SQL: an IANA name, or a
+    whole-hour fixed offset with the ISO sign ('UTC-3' is three hours behind UTC)."""
+    fixed = _FIXED_OFFSET.fullmatch(key.strip())
+    if fixed:
+        hours = int(fixed.group(2))
+        return timezone(timedelta(hours=-hours if fixed.group(1) == "-" else hours))
+    return ZoneInfo(key)
+
+
 def local_day(moment: datetime, zone: str) -> date:
-    """The calendar day of a moment in an IANA zone (the reference the models are checked against)."""
-    return moment.astimezone(ZoneInfo(zone)).date()
+    """The calendar day of a moment in a facility's zone (the reference the models are checked against)."""
+    return moment.astimezone(reference_zone(zone)).date()
+
+
+def facility_rekeyed(wms: ScriptedWms, facility_id: int, key: str) -> ScriptedWms:
+    """A later load holding one new version of a facility whose time_zone_id key is now `key`."""
+    newest = max((r for r in wms.rows["facility"] if r["id"] == facility_id), key=lambda r: r["mod_ts"])
+    later = ScriptedWms(time_zones=wms.time_zones)
+    later.add(
+        "facility",
+        {
+            **newest,
+            "mod_ts": newest["mod_ts"] + timedelta(days=1),
+            "time_zone_key": key,
+            "etl_loaded_at": LOADED_AT + timedelta(hours=7),
+            "etl_run_id": "run-3",
+        },
+    )
+    return later

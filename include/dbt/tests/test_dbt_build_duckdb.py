@@ -11,7 +11,8 @@ from typing import Any
 from dbt_runner import run_dbt
 from expected_marts import ExpectedMarts
 from mart_assertions import assert_marts_match
-from scripted_wms import build_scripted_wms, later_load
+from scripted_wms import build_scripted_wms, facility_rekeyed, later_load
+from time_zone_checks import assert_built_warning_only_of_the_defaulted_zone, assert_unknown_zone_fails
 from warehouses import MODEL_SCHEMA, load_duckdb, query_duckdb
 
 
@@ -39,7 +40,7 @@ def test_build_then_incremental_run_match_reference(tmp_path: Path) -> None:
 
     output = run_dbt(["build", "--target", "duckdb"], tmp_path, env)
 
-    assert "Completed successfully" in output
+    assert_built_warning_only_of_the_defaulted_zone(output)
     query = partial(query_duckdb, database)
     assert_marts_match(query, ExpectedMarts(wms))
     _assert_documented_columns_match_tables(query, tmp_path)
@@ -58,3 +59,6 @@ def test_build_then_incremental_run_match_reference(tmp_path: Path) -> None:
     )
     assert picked == [{"pick_user": "carla"}]
     assert_marts_match(query, ExpectedMarts(wms))
+
+    load_duckdb(database, facility_rekeyed(wms, 2, "+05:30"), create=False)
+    assert_unknown_zone_fails("duckdb", tmp_path, env)

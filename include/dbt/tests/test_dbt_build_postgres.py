@@ -11,7 +11,8 @@ from pathlib import Path
 from dbt_runner import run_dbt
 from expected_marts import ExpectedMarts
 from mart_assertions import assert_marts_match
-from scripted_wms import build_scripted_wms, later_load
+from scripted_wms import build_scripted_wms, facility_rekeyed, later_load
+from time_zone_checks import assert_built_warning_only_of_the_defaulted_zone, assert_unknown_zone_fails
 from warehouses import load_postgres, postgres_env, query_postgres
 
 
@@ -22,7 +23,7 @@ def test_build_then_incremental_run_match_reference(tmp_path: Path, postgres_url
 
     output = run_dbt(["build", "--target", "postgres"], tmp_path, env)
 
-    assert "Completed successfully" in output
+    assert_built_warning_only_of_the_defaulted_zone(output)
     query = partial(query_postgres, postgres_url)
     assert_marts_match(query, ExpectedMarts(wms))
 
@@ -32,3 +33,6 @@ def test_build_then_incremental_run_match_reference(tmp_path: Path, postgres_url
     run_dbt(["run", "--target", "postgres", "--select", "fct_order_lines+ fct_allocations+"], tmp_path, env)
 
     assert_marts_match(query, ExpectedMarts(wms))
+
+    load_postgres(postgres_url, facility_rekeyed(wms, 2, "+05:30"), create=False)
+    assert_unknown_zone_fails("postgres", tmp_path, env)

@@ -5,6 +5,7 @@ dbt-oracle, and queries over our tables, run as real SQL (transpiled by sqlglot)
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 import duckdb
@@ -21,6 +22,9 @@ _DUCK_TYPES = {
     "FLOAT": "DOUBLE",
     "BINARY_DOUBLE": "DOUBLE",
 }
+
+
+_STATIC = frozenset({"v$timezone_names"})
 
 
 def duck_type(column: Column) -> str:
@@ -167,6 +171,7 @@ _TABLES: dict[str, list[str]] = {
     "nls_database_parameters": ["parameter", "value"],
     "nls_instance_parameters": ["parameter", "value"],
     "v$transaction": ["xidusn", "xidslot", "xidsqn", "flag"],
+    "v$timezone_names": ["tzname", "tzabbrev"],  # static: filled once (_STATIC)
     "v$version": ["banner", "banner_full", "banner_legacy", "con_id"],
     "product_component_version": ["product", "version", "version_full", "status"],
     "dual": ["dummy"],
@@ -204,7 +209,7 @@ def _data_length(column: Column) -> int:
 
 
 def _rows(catalog: Catalog, settings: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
-    rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in _TABLES}
+    rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in _TABLES if name not in _STATIC}
     for number, user in enumerate(sorted(catalog.users), start=100):
         rows["all_users"].append((user, number, None, "NO", "N"))
     object_id = 1000
@@ -402,6 +407,10 @@ class DuckMirror:
             con.execute(f'CREATE VIEW main."{view}" AS SELECT * FROM main."{table}"')
         for name in [*_TABLES, *views]:
             con.execute(f'CREATE VIEW "SYS"."{name}" AS SELECT * FROM main."{name}"')
+        # Static: the region names of the time zone file (Oracle ships the IANA database), one
+        # abbreviation each, for the queries that read it (dbt's facility time-zone test).
+        zones = ", ".join(f"({_literal(name)}, 'LMT')" for name in sorted(zoneinfo.available_timezones()))
+        con.execute(f'INSERT INTO main."v$timezone_names" VALUES {zones}')
         self._generation = self._dictionary_generation = -1
         self._tables: dict[tuple[str, str], str] = {}  # mirrored user table -> its column definition
         self._schemas: set[str] = {"SYS"}

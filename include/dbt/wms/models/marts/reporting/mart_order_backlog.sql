@@ -1,7 +1,10 @@
 {#- Open orders per facility, status and age bucket, aged to the newest WMS change the warehouse
     holds (the largest modified_at in fct_orders). Ages are WMS time minus WMS time: neither the
     wall clock nor the loader's commit time (another clock, later by however long the pipeline lagged)
-    enters, so the same WMS history gives the same backlog whenever and however often it is loaded. -#}
+    enters, so the same WMS history gives the same backlog whenever and however often it is loaded.
+    The reference time cannot run ahead of the loads: a modification stamped later than the load that
+    brought it (by more than var wms_future_mod_ts_tolerance_minutes, a WMS clock glitch) is left out
+    of it, and the warning test assert_orders_not_modified_after_loaded names the order. -#}
 with
 
 orders as (
@@ -11,6 +14,8 @@ orders as (
 newest_change as (
     select max(modified_at) as as_of_at
     from orders
+    where
+        modified_at <= {{ dbt.dateadd('minute', var('wms_future_mod_ts_tolerance_minutes'), 'source_loaded_at') }}
 ),
 
 open_orders as (
