@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-ttl", type=int, default=3600, help="bearer token lifetime in seconds")
     serve.add_argument("--latency", action="store_true", help="sleep like the real service (reference §12)")
     serve.add_argument("--latency-scale", type=float, default=1.0, help="multiplies the simulated sleep")
+    serve.add_argument(
+        "--projection-cost",
+        type=float,
+        default=0.25,
+        help="per-row latency of a fields= page as a fraction of a whole record's (an assumption)",
+    )
+    serve.add_argument(
+        "--ignore-fields", action="store_true", help="answer whole records whatever fields= asks"
+    )
     return parser
 
 
@@ -78,6 +87,8 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         token_ttl_seconds=args.token_ttl,
         latency=args.latency,
         latency_scale=args.latency_scale,
+        projection_cost=args.projection_cost,
+        ignore_fields=args.ignore_fields,
     )
 
 

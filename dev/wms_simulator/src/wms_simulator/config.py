@@ -29,6 +29,11 @@ class SimulatorConfig:
     latency: bool = False
     latency_scale: float = 1.0
     history_days: int = 30
+    # Per-row latency of a projected page (`fields=`) as a fraction of a whole record's: an assumption
+    # (no real tenant measured), see the README.
+    projection_cost: float = 0.25
+    # Answer whole records whatever `fields` asks (a service that ignores the parameter).
+    ignore_fields: bool = False
 
     def __post_init__(self) -> None:
         if self.records < 1:
@@ -43,5 +48,7 @@ class SimulatorConfig:
             raise ValueError("SimulatorConfig.token_ttl_seconds must be >= 1")
         if self.latency_scale < 0:
             raise ValueError("SimulatorConfig.latency_scale must be >= 0")
+        if not 0 < self.projection_cost <= 1:
+            raise ValueError("SimulatorConfig.projection_cost must be in (0, 1]")
         if self.history_days < 1:
             raise ValueError("SimulatorConfig.history_days must be >= 1")
