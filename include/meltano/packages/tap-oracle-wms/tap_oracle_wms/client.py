@@ -359,10 +359,10 @@ class WMSStream(RESTStream[t.Any]):
             else:
                 missing.append(record_id)
         self.logger.info(
-            "%s: key scan found %d versions the warehouse lacks (%d came whole: `fields` ignored)",
+            "%s: key scan found %d versions the warehouse lacks%s",
             self.name,
             len(missing) + used_as_sent,
-            used_as_sent,
+            f" ({used_as_sent} came whole: `fields` ignored by the WMS)" if used_as_sent else "",
         )
         for batch in id_batches(missing):
             self._phase_params = {"id__in": ",".join(str(record_id) for record_id in batch)}
