@@ -148,7 +148,15 @@ def _name(process: psutil.Process) -> str:
 class SimulatorHost:
     """A WMS simulator in a child process (bench/suite/sim_host.py), counting requests in flight."""
 
-    def __init__(self, *, records: int, latency_scale: float | None, stats: Path, log: Path) -> None:
+    def __init__(
+        self,
+        *,
+        records: int,
+        latency_scale: float | None,
+        stats: Path,
+        log: Path,
+        projection_cost: float | None = None,
+    ) -> None:
         self.port = free_port()
         self.stats = stats
         command = [
@@ -163,6 +171,8 @@ class SimulatorHost:
         ]
         if latency_scale is not None:
             command += ["--latency-scale", str(latency_scale)]
+        if projection_cost is not None:
+            command += ["--projection-cost", str(projection_cost)]
         self._log = log.open("w")
         self.process = subprocess.Popen(
             command,

@@ -472,6 +472,8 @@ def _details(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
                 f"{u['max_in_flight']}, {u['load_before']} | {run['ratio']:.2f}x |"
             )
         add("")
+        if sync.get("modes"):
+            _sync_modes(add, sync["modes"])
     dag = _section(data, "dag")
     if dag:
         add(
@@ -588,3 +590,25 @@ def _details(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
 
 if __name__ == "__main__":
     print(render())
+
+
+def _sync_modes(add: Any, modes: dict[str, Any]) -> None:
+    """Issue 24: the key-scan full sync beside the whole-record one (bench/suite/sync_modes.py)."""
+    add(
+        f"### Full sync: key scan vs whole records (x{modes['latency_scale']}, {modes['records']:,} records, "
+        f"{modes['changed_or_new_pct']} % versions changed or new, {modes['deleted_pct']} % deleted, pool {modes['pool']})"
+    )
+    add("")
+    add(
+        "| Mode | Projection cost | Requests | Whole rows served | Key rows served | Bytes received | Wall s "
+        "| Max in flight | Warehouse equal | Load before |"
+    )
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for run in modes["runs"]:
+        cost = "n/a" if run["mode"] == "records" else run["projection_cost"]
+        add(
+            f"| {run['mode']} | {cost} | {run['requests']:,} | {run['rows_whole']:,} | {run['rows_keys']:,} "
+            f"| {run['bytes']:,} | {run['wall_s']:.1f} | {run['max_in_flight']} | {run['warehouse_equal']} "
+            f"| {run['load_before']} |"
+        )
+    add("")

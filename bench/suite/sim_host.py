@@ -32,12 +32,18 @@ class Counter:
         self.in_flight = 0
         self.max_in_flight = 0
         self.busy_seconds = 0.0
+        self.bytes = 0  # response bodies
+        self.rows_whole = 0  # records served whole
+        self.rows_keys = 0  # records served as fields= projections
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "requests": self.requests,
             "max_in_flight": self.max_in_flight,
             "busy_seconds": round(self.busy_seconds, 3),
+            "bytes": self.bytes,
+            "rows_whole": self.rows_whole,
+            "rows_keys": self.rows_keys,
         }
 
 
@@ -48,6 +54,7 @@ def main() -> None:
     parser.add_argument("--latency-scale", type=float, default=None)
     parser.add_argument("--stats", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--projection-cost", type=float, default=0.25)
     args = parser.parse_args()
     started = time.perf_counter()
     config = SimulatorConfig(
@@ -56,6 +63,7 @@ def main() -> None:
         password=os.environ.get("WMS_SIMULATOR_PASSWORD", "wms-secret"),
         latency=args.latency_scale is not None,
         latency_scale=args.latency_scale if args.latency_scale is not None else 1.0,
+        projection_cost=args.projection_cost,
     )
     sim = Simulator(config)
     build_seconds = time.perf_counter() - started
@@ -78,12 +86,21 @@ def main() -> None:
             counter.in_flight += 1
             counter.max_in_flight = max(counter.max_in_flight, counter.in_flight)
         began = time.perf_counter()
+        response: Response | None = None
         try:
-            return original(request)
+            response = original(request)
+            return response
         finally:
+            # Every record carries mod_ts once (FK objects do not): its key counts the rows served.
+            rows = response.body.count(b'"mod_ts"') if response is not None else 0
             with counter.lock:
                 counter.in_flight -= 1
                 counter.busy_seconds += time.perf_counter() - began
+                counter.bytes += len(response.body) if response is not None else 0
+                if "fields=" in request.query:
+                    counter.rows_keys += rows
+                else:
+                    counter.rows_whole += rows
 
     protocol.handle = handle
     print(f"simulator ready: {args.records} orders built in {build_seconds:.1f} s", flush=True)

@@ -183,4 +183,8 @@ def section(args: Any, pg: Any) -> dict[str, Any]:
             )
     finally:
         sim.stop()
+    # Issue 24: the key-scan full sync beside the whole-record one, on one simulated WMS state.
+    from bench.suite import sync_modes
+
+    out["modes"] = sync_modes.section(args, pg, work)
     return out

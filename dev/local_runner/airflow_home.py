@@ -86,11 +86,22 @@ class LocalAirflow:
         """
         return {**self.env(), "WMS_DEADLINE_MINUTES": "0"}
 
-    def dags_test(self, dag_id: str, logical_date: str, conf: dict[str, Any], log_file: Path) -> bool:
-        """Run one DAG run in-process; True when every task succeeded. Output goes to `log_file`."""
+    def dags_test(
+        self,
+        dag_id: str,
+        logical_date: str,
+        conf: dict[str, Any],
+        log_file: Path,
+        mark_success_pattern: str | None = None,
+    ) -> bool:
+        """Run one DAG run in-process; True when every task succeeded. Output goes to `log_file`.
+
+        `mark_success_pattern`: tasks whose id matches it are marked successful without running.
+        """
+        extra = ["--mark-success-pattern", mark_success_pattern] if mark_success_pattern else []
         with log_file.open("w") as out:
             result = subprocess.run(
-                [str(AIRFLOW_BIN), "dags", "test", dag_id, logical_date, "-c", json.dumps(conf)],
+                [str(AIRFLOW_BIN), "dags", "test", dag_id, logical_date, "-c", json.dumps(conf), *extra],
                 env=self.dags_test_env(),
                 text=True,
                 stdout=out,

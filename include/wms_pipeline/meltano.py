@@ -178,6 +178,7 @@ def extract_load_environment(
     full_sync_id: str | None = None,
     quarantine_threshold: int = 0,
     page_size: int | None = None,
+    known_versions_file: Path | None = None,
 ) -> dict[str, str]:
     """Meltano setting overrides (`<PLUGIN>_<SETTING>`) for one extract-load process."""
     target = warehouse_target(warehouse)
@@ -199,6 +200,10 @@ def extract_load_environment(
         env["TAP_ORACLE_WMS_ID_MAX"] = str(partition.id_max)
     if full_sync_id:
         env["TARGET_WAREHOUSE_FULL_SYNC_ID"] = full_sync_id
+    if known_versions_file is not None:
+        # Key-scan full sync (include/wms_pipeline/key_scan.py); without it the tap reads whole records.
+        env["TAP_ORACLE_WMS_FULL_SYNC_MODE"] = "keys"
+        env["TAP_ORACLE_WMS_KNOWN_VERSIONS_FILE"] = str(known_versions_file)
     if page_size:
         env["TAP_ORACLE_WMS_PAGE_SIZE"] = str(page_size)
     for key in ("facility_code", "company_code"):
@@ -365,6 +370,12 @@ class MeltanoRunOperator(BashOperator):
             self._scratch = Path(scratch)
             (self._scratch / SCRATCH_OWNER_FILE).write_text(str(os.getpid()))
             private_system_dir(self.installed_sys_dir, self._scratch / "meltano")
+            self._known_versions: Path | None = None
+            if self.full_sync and settings.full_sync_mode() == "keys":
+                from include.wms_pipeline.key_scan import write_known_versions  # full_sync imports us
+
+                self._known_versions = self._scratch / "known_versions.tsv"
+                write_known_versions(self.entity, self.id_partition, self._known_versions)
             try:
                 super().execute(context)
             except AirflowException as exc:
@@ -439,6 +450,7 @@ class MeltanoRunOperator(BashOperator):
             partition=self.id_partition,
             full_sync_id=context["run_id"] if self.full_sync else None,
             quarantine_threshold=self.quarantine_threshold,
+            known_versions_file=getattr(self, "_known_versions", None),
         )
         for key in ("TAP_ORACLE_WMS_AUTH", "TARGET_WAREHOUSE_PASSWORD"):
             if key in run_env:

@@ -165,3 +165,17 @@ def int_setting(name: str, default: int, *, minimum: int, environ: dict[str, str
     if value < minimum:
         raise problem
     return value
+
+
+FULL_SYNC_MODES = ("keys", "records")
+
+
+def full_sync_mode(environ: dict[str, str] | None = None) -> str:
+    """How the full sync reads the WMS, from WMS_FULL_SYNC_MODE: `keys` (default) reads id,mod_ts of
+    every record and whole records only for versions the warehouse lacks; `records` reads every
+    record whole (e.g. after a change to the loader's column mapping; docs/runbook.md)."""
+    env = os.environ if environ is None else environ
+    mode = env.get("WMS_FULL_SYNC_MODE", "").strip().lower() or "keys"
+    if mode not in FULL_SYNC_MODES:
+        raise ValueError(f"WMS_FULL_SYNC_MODE must be one of {', '.join(FULL_SYNC_MODES)}; got {mode!r}")
+    return mode

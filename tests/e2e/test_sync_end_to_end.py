@@ -5,6 +5,11 @@ The scenario is the product's week in miniature: the weekly full sync loads ever
 WMS clock moves on by one interval (orders are created, progress, get cancelled or deleted), and the
 incremental sync loads that interval. After each run the warehouse is compared with the simulator's own
 records: the raw history holds exactly every (id, mod_ts) version the WMS showed, once.
+
+The full syncs are key scans (the default, WMS_FULL_SYNC_MODE=keys). The first one meets a WMS that ignores
+`fields` and an allocation partition that fails once (HTTP 401) and is retried; after a day more of WMS
+activity a second one (allocation only, dbt not run) meets deletions and records that change between its
+key scan and its fetch of the missing versions.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeAlias
+from urllib.parse import parse_qs
 
 import pytest
 from oracle_lane import OracleLane, OracleLogin, warehouse_kinds
@@ -24,7 +30,7 @@ from include.wms_pipeline.settings import ENTITIES_ALL
 from local_runner.airflow_home import LocalAirflow
 from local_runner.warehouse import WarehouseReader, task_states
 from throwaway_postgres.pytest_plugin import PostgresHandle
-from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
+from wms_simulator import FaultRule, Simulator, SimulatorConfig, SimulatorServer
 
 START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 INTERVAL = timedelta(hours=2)
@@ -40,6 +46,22 @@ class Scenario:
     after_incremental: dict[str, set[tuple[int, datetime]]]
     outputs: list[Path]
     secrets: list[str]
+    states: dict[str, dict[str, str]]
+    orders_after_incremental: dict[int, str]
+    key_scan: KeyScanRun
+
+
+@dataclass
+class KeyScanRun:
+    """What the first full sync met, and the second (key-scan) full sync of allocation."""
+
+    first_sync_id_in_requests: int  # id__in requests of the first full sync (the WMS ignored `fields`)
+    first_sync_retried: list[str]  # extract tasks that failed once and succeeded on their retry
+    faults_injected: int
+    before: set[tuple[int, datetime]]  # allocation versions when the second full sync started
+    after: set[tuple[int, datetime]]  # ... and when it ended (the clock moved on during it)
+    id_in_ids: set[int]  # ids the second full sync fetched whole, by id__in
+    sync_id: str
 
 
 def _versions(simulator: SimulatorServer) -> dict[str, set[tuple[int, datetime]]]:
@@ -141,7 +163,13 @@ def _scenario(
 ) -> Iterator[Scenario]:
     base = tmp_path_factory.mktemp(f"e2e-{kind}")
     config = SimulatorConfig(
-        records=120, seed=11, start_time=START, environment="lgf_test", username="wms_api", password=PASSWORD
+        records=120,
+        seed=11,
+        start_time=START,
+        environment="lgf_test",
+        username="wms_api",
+        password=PASSWORD,
+        ignore_fields=True,  # the first full sync meets a WMS that answers whole records to fields=
     )
     with SimulatorServer(Simulator(config), host="127.0.0.1", port=0) as simulator:
         if warehouse is None:
@@ -159,20 +187,96 @@ def _scenario(
                 "password": PASSWORD,
             },
             # Small partitions so the full sync really maps over several id ranges.
-            extra_env={"WMS_TASK_RETRIES": "0", "WMS_MIN_IDS_PER_PARTITION": "40", **(extra_env or {})},
+            # One retry, a second later: the partition that fails once below must be retried.
+            extra_env={
+                "WMS_TASK_RETRIES": "1",
+                "WMS_TASK_RETRY_DELAY_SECONDS": "1",
+                "WMS_MIN_IDS_PER_PARTITION": "40",
+                **(extra_env or {}),
+            },
         )
         airflow.prepare()
-        outputs = [base / "full-sync.log", base / "incremental.log"]
+        outputs = [base / "full-sync.log", base / "incremental.log", base / "key-scan.log"]
+        sim = simulator.sim
+        # The first key page of allocation is refused once: that partition fails and is retried.
+        refused = sim.faults.add(
+            FaultRule(kind="401", entity="allocation", query_regex="fields=id(%2C|,)mod_ts", max_count=1)
+        )
         # `dags test` takes the date as run_after: the interval inferred from it ends there.
         assert airflow.dags_test("wms_full_sync", START.isoformat(), {}, outputs[0]), outputs[0].read_text()[
             -4000:
         ]
+        states = {"wms_full_sync": task_states(airflow.home, "wms_full_sync")}
+        first_id_in = len([r for r in sim.requests if "id__in" in r.query])
+        retried = _retried_tasks(airflow.home, "wms_full_sync")
+        sim.faults.clear()
+        sim.config = replace(config, ignore_fields=False)
         after_full_sync = _versions(simulator)
-        simulator.sim.advance(INTERVAL)
+        sim.advance(INTERVAL)
         ok = airflow.dags_test("wms_incremental_sync", (START + INTERVAL).isoformat(), {}, outputs[1])
         assert ok, outputs[1].read_text()[-4000:]
+        states["wms_incremental_sync"] = task_states(airflow.home, "wms_incremental_sync")
+        after_incremental = _versions(simulator)
+        orders = {record["id"]: record["order_nbr"] for record in sim.records("order_hdr")}
+        key_scan = _second_full_sync(airflow, simulator, outputs[2])
+        key_scan.first_sync_id_in_requests, key_scan.first_sync_retried = first_id_in, retried
+        key_scan.faults_injected = refused.injected
         secrets = [PASSWORD, *(secrets or ([conn["password"]] if conn.get("password") else []))]
-        yield Scenario(airflow, reader, simulator, after_full_sync, _versions(simulator), outputs, secrets)
+        yield Scenario(
+            airflow,
+            reader,
+            simulator,
+            after_full_sync,
+            after_incremental,
+            outputs,
+            secrets,
+            states,
+            orders,
+            key_scan,
+        )
+
+
+def _retried_tasks(home: Path, dag_id: str) -> list[str]:
+    with sqlite3.connect(home / "airflow.db") as metadata:
+        rows = metadata.execute(
+            "select task_id, map_index from task_instance where dag_id = ? and try_number > 1 and state = 'success'",
+            (dag_id,),
+        ).fetchall()
+    return [f"{task}[{index}]" for task, index in rows]
+
+
+def _second_full_sync(airflow: LocalAirflow, simulator: SimulatorServer, log: Path) -> KeyScanRun:
+    """A day of WMS activity later, a key-scan full sync of allocation; the clock moves on two hours
+    when it first fetches missing versions (records change between its two phases). dbt and the model
+    checks are marked successful unrun: the warehouse checked here is the raw history and its bookkeeping."""
+    sim = simulator.sim
+    sim.advance(timedelta(days=1))
+    before = _versions(simulator)["allocation"]
+    served_before = len(sim.requests)
+    sim.faults.add(
+        FaultRule(kind="advance", entity="allocation", query_regex="id__in", first_n=1, advance_minutes=120)
+    )
+    run_after = START + INTERVAL + timedelta(days=1, hours=3)
+    ok = airflow.dags_test(
+        "wms_full_sync",
+        run_after.isoformat(),
+        {"entities": ["allocation"]},
+        log,
+        mark_success_pattern=r"transform\..*|check_current_state_keys_unique|check_referential_integrity",
+    )
+    assert ok, log.read_text()[-4000:]
+    sim.faults.clear()
+    id_in_ids = {
+        int(i)
+        for request in sim.requests[served_before:]
+        if "/allocation" in request.path and "id__in=" in request.query
+        for i in parse_qs(request.query)["id__in"][0].split(",")
+    }
+    with sqlite3.connect(airflow.home / "airflow.db") as metadata:
+        (sync_id,) = metadata.execute(
+            "select run_id from dag_run where dag_id = 'wms_full_sync' order by id desc limit 1"
+        ).fetchone()
+    return KeyScanRun(0, [], 0, before, _versions(simulator)["allocation"], id_in_ids, str(sync_id))
 
 
 def _raw(reader: Reader, entity: str) -> list[tuple[int, datetime]]:
@@ -181,20 +285,22 @@ def _raw(reader: Reader, entity: str) -> list[tuple[int, datetime]]:
 
 @pytest.mark.parametrize("dag_id", ["wms_full_sync", "wms_incremental_sync"])
 def test_every_task_succeeded(scenario: Scenario, dag_id: str) -> None:
-    states = task_states(scenario.airflow.home, dag_id)
+    states = scenario.states[dag_id]
     assert any(task.startswith("transform.") for task in states)
     assert {task for task in states if task.startswith("check_")}
     assert {task: state for task, state in states.items() if state != "success"} == {}
 
 
 def test_full_sync_mapped_large_entities_over_several_partitions(scenario: Scenario) -> None:
-    states = task_states(scenario.airflow.home, "wms_full_sync")
+    states = scenario.states["wms_full_sync"]
     assert len([task for task in states if task.startswith("extract_load_allocation[")]) > 1
 
 
 @pytest.mark.parametrize("entity", ENTITIES_ALL)
 def test_raw_history_holds_every_version_the_wms_showed_exactly_once(scenario: Scenario, entity: str) -> None:
     stored = _raw(scenario.reader, entity)
+    if entity == "allocation":  # the second full sync added the day after (tests below)
+        stored = [(i, ts) for i, ts in stored if ts < START + INTERVAL]
     assert len(stored) == len(set(stored)), "no (id, mod_ts) version is stored twice"
     expected = scenario.after_full_sync[entity] | scenario.after_incremental[entity]
     assert scenario.after_full_sync[entity], f"the simulator has no {entity} records to compare"
@@ -210,7 +316,7 @@ def test_staging_shows_the_current_version_of_every_order(scenario: Scenario) ->
     rows = scenario.reader.rows(
         "select order_id, order_nbr from wms.stg_oracle_wms__order_hdrs where is_deleted = 0"
     )
-    current = {record["id"]: record["order_nbr"] for record in scenario.simulator.sim.records("order_hdr")}
+    current = scenario.orders_after_incremental
     deleted_since_full_sync = {i for i, _ in scenario.after_full_sync["order_hdr"]} - set(current)
     # Deletions become visible at the next full sync; until then the last known version stands.
     assert {i for i, _ in rows} == set(current) | deleted_since_full_sync
@@ -238,3 +344,79 @@ def test_no_secret_reaches_the_airflow_output(scenario: Scenario) -> None:
     # The WMS password, and each warehouse login's: PostgreSQL one, Oracle two (loader and dbt).
     assert len(scenario.secrets) == {"duckdb": 1, "postgres": 2, "oracle": 3}[scenario.reader.kind]
     assert [secret for secret in scenario.secrets if any(secret in text for text in texts)] == []
+
+
+def test_a_wms_ignoring_fields_still_gave_an_exact_full_sync(scenario: Scenario) -> None:
+    """The first full sync's WMS answered whole records to fields=: they were used as they came
+    (no id__in fetch), and the raw history equals the simulator's records (the test above)."""
+    assert scenario.key_scan.first_sync_id_in_requests == 0
+
+
+def test_the_refused_partition_was_retried_and_the_sync_is_exact(scenario: Scenario) -> None:
+    assert scenario.key_scan.faults_injected == 1
+    assert [
+        task for task in scenario.key_scan.first_sync_retried if task.startswith("extract_load_allocation[")
+    ]
+    assert set(_raw(scenario.reader, "allocation")) >= scenario.after_full_sync["allocation"]
+
+
+def test_the_key_scan_fetched_whole_records_only_for_versions_the_warehouse_lacked(
+    scenario: Scenario,
+) -> None:
+    run = scenario.key_scan
+    held = scenario.after_full_sync["allocation"] | scenario.after_incremental["allocation"]
+    lacking = {i for i, _ in (run.before | run.after) - held}
+    assert run.id_in_ids, "the day of activity must have left versions to fetch"
+    assert run.id_in_ids <= lacking
+
+
+def test_after_the_key_scan_the_raw_history_holds_every_version_once(scenario: Scenario) -> None:
+    """Every version held before stays; every record has the version the key scan saw or the newer one
+    it fetched; nothing but versions the WMS showed."""
+    run = scenario.key_scan
+    stored = _raw(scenario.reader, "allocation")
+    assert len(stored) == len(set(stored))
+    held = scenario.after_full_sync["allocation"] | scenario.after_incremental["allocation"]
+    assert held <= set(stored) <= held | run.before | run.after
+    for record_id, mod_ts in run.after:
+        seen_version = {ts for i, ts in run.before if i == record_id}
+        if not seen_version:
+            continue  # created after the sync was planned: the next incremental run reads it
+        assert (record_id, mod_ts) in stored or seen_version & {ts for i, ts in stored if i == record_id}
+
+
+def test_a_record_changed_between_the_phases_is_stored_in_its_newer_version_now(scenario: Scenario) -> None:
+    """Changed after the key scan and fetched by id__in: the version after the change is stored by the
+    full sync. Unchanged at the key scan and changed after: left to the next incremental run, whose
+    window starts where the last one ended (the change happened later), and still seen (not deleted)."""
+    run = scenario.key_scan
+    stored = set(_raw(scenario.reader, "allocation"))
+    changed_mid_sync = run.after - run.before
+    fetched_newer = {(i, ts) for i, ts in changed_mid_sync if i in run.id_in_ids}
+    assert fetched_newer, "some record must change between the key scan and its fetch"
+    assert fetched_newer <= stored
+    # the rest are still seen (never marked deleted) or were created after the key scan
+    seen = _seen(scenario, run.sync_id)
+    left = {i for i, ts in run.after if (i, ts) not in stored}
+    assert left <= seen | ({i for i, _ in run.after} - {i for i, _ in run.before})
+
+
+def test_the_key_scan_saw_every_record_that_lived_through_it_and_no_deleted_one(scenario: Scenario) -> None:
+    run = scenario.key_scan
+    seen = _seen(scenario, run.sync_id)
+    deleted = {i for i, _ in scenario.after_incremental["allocation"]} - {i for i, _ in run.before}
+    assert deleted, "the day of activity must delete allocations"
+    assert not deleted & seen
+    assert {i for i, _ in run.before} & {i for i, _ in run.after} <= seen
+    complete = scenario.reader.rows(
+        f"select stream_name from wms_raw.etl_full_sync_complete where sync_id = '{run.sync_id}'"
+    )
+    assert complete == [("allocation",)]
+
+
+def _seen(scenario: Scenario, sync_id: str) -> set[int]:
+    rows = scenario.reader.rows(
+        "select record_id from wms_raw.etl_full_sync_seen "
+        f"where sync_id = '{sync_id}' and stream_name = 'allocation'"
+    )
+    return {int(i) for (i,) in rows}

@@ -89,6 +89,24 @@ def test_full_sync_partition_environment_bounds_ids_and_names_the_sync() -> None
     assert "TAP_ORACLE_WMS_START_DATE" not in env
     assert (env["TAP_ORACLE_WMS_ID_MIN"], env["TAP_ORACLE_WMS_ID_MAX"]) == ("1001", "2000")
     assert env["TARGET_WAREHOUSE_FULL_SYNC_ID"] == "sync-1"
+    assert "TAP_ORACLE_WMS_FULL_SYNC_MODE" not in env  # no known versions: whole records
+
+
+def test_a_key_scan_full_sync_passes_the_mode_and_the_known_versions_file(tmp_path: Path) -> None:
+    known = tmp_path / "known_versions.tsv"
+    env = extract_load_environment(
+        entity="allocation",
+        window=ExtractionWindow(None, WINDOW.end),
+        lookback_minutes=0,
+        wms=WMS,
+        warehouse=WAREHOUSE,
+        load_run_id="x",
+        partition=IdPartition(2, 1001, 2000),
+        full_sync_id="sync-1",
+        known_versions_file=known,
+    )
+    assert env["TAP_ORACLE_WMS_FULL_SYNC_MODE"] == "keys"
+    assert env["TAP_ORACLE_WMS_KNOWN_VERSIONS_FILE"] == str(known)
 
 
 def test_credentials_travel_only_in_their_own_settings() -> None:

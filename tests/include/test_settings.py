@@ -37,3 +37,12 @@ def test_dbt_and_the_checks_use_the_loaders_connection_unless_told_otherwise() -
 def test_a_dbt_connection_id_that_is_no_connection_id_names_the_variable() -> None:
     with pytest.raises(ValueError, match=r"WMS_DBT_CONN_ID must be an Airflow connection id"):
         dbt_conn_id(environ={"WMS_DBT_CONN_ID": "wms warehouse; drop"})
+
+
+def test_the_full_sync_reads_keys_unless_told_to_read_whole_records() -> None:
+    from include.wms_pipeline.settings import full_sync_mode
+
+    assert full_sync_mode({}) == "keys"
+    assert full_sync_mode({"WMS_FULL_SYNC_MODE": " Records "}) == "records"
+    with pytest.raises(ValueError, match="WMS_FULL_SYNC_MODE must be one of keys, records"):
+        full_sync_mode({"WMS_FULL_SYNC_MODE": "ids"})

@@ -55,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PROBABILITY:SECONDS",
         help="late commits: this share of changes becomes visible SECONDS after its mod_ts (repeatable)",
     )
+    serve.add_argument(
+        "--projection-cost",
+        type=float,
+        default=0.25,
+        help="per-row latency of a fields= page as a fraction of a whole record's (an assumption)",
+    )
+    serve.add_argument(
+        "--ignore-fields", action="store_true", help="answer whole records whatever fields= asks"
+    )
     return parser
 
 
@@ -106,6 +115,8 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         latency_scale=args.latency_scale,
         clock_skew_seconds=args.clock_skew_seconds,
         commit_delays=tuple(args.commit_delay),
+        projection_cost=args.projection_cost,
+        ignore_fields=args.ignore_fields,
     )
 
 

@@ -42,6 +42,11 @@ class SimulatorConfig:
     history_days: int = 30
     clock_skew_seconds: float = 0.0
     commit_delays: tuple[tuple[float, float], ...] = ()
+    # Per-row latency of a projected page (`fields=`) as a fraction of a whole record's: an assumption
+    # (no real tenant measured), see the README.
+    projection_cost: float = 0.25
+    # Answer whole records whatever `fields` asks (a service that ignores the parameter).
+    ignore_fields: bool = False
 
     def __post_init__(self) -> None:
         if self.records < 1:
@@ -56,6 +61,8 @@ class SimulatorConfig:
             raise ValueError("SimulatorConfig.token_ttl_seconds must be >= 1")
         if self.latency_scale < 0:
             raise ValueError("SimulatorConfig.latency_scale must be >= 0")
+        if not 0 < self.projection_cost <= 1:
+            raise ValueError("SimulatorConfig.projection_cost must be in (0, 1]")
         if self.history_days < 1:
             raise ValueError("SimulatorConfig.history_days must be >= 1")
         if abs(self.clock_skew_seconds) > MAX_SKEW_SECONDS:

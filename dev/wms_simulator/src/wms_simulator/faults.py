@@ -8,7 +8,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = frozenset(
+FAULT_KINDS = frozenset(
     {
         "401",
         "429",
@@ -24,6 +24,8 @@ KINDS = frozenset(
         "expired_token",
     }
 )
+# Not a failure: "advance" moves the simulated clock before answering (records change mid-sync).
+KINDS = FAULT_KINDS | {"advance"}
 
 
 @dataclass
@@ -34,7 +36,9 @@ class FaultRule:
     without a response), "slow" (normal answer after ``delay_seconds``), "truncated" (body shorter than
     its Content-Length), "malformed" (200 with an unparsable JSON body) or "expired_token" (every bearer
     token issued so far expires now, then the request is answered normally: a bearer request gets the
-    401 an expired token gets, a Basic request is unaffected).
+    401 an expired token gets, a Basic request is unaffected) or "advance" (the simulated clock moves on by
+    ``advance_minutes`` first, then the request is answered normally: records change between two requests
+    of one client, e.g. between a key scan and the fetch of the versions it found missing).
     A request matches when ``path_regex`` (searched in the path), ``query_regex`` (searched in the query
     string, e.g. ``page_size=\\d{4}`` for large pages) and ``entity`` all match (unset = any).
     ``first_n`` limits the rule to the first N matching requests, ``max_count`` to N injected faults;
@@ -50,6 +54,7 @@ class FaultRule:
     first_n: int | None = None
     retry_after: int = 1
     delay_seconds: float = 1.0
+    advance_minutes: float = 0.0
     matched: int = field(default=0, compare=False)
     injected: int = field(default=0, compare=False)
 
@@ -75,6 +80,7 @@ class FaultRule:
             "first_n",
             "retry_after",
             "delay_seconds",
+            "advance_minutes",
         }
         unknown = set(data) - allowed
         if unknown:

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import latency
@@ -80,6 +81,8 @@ class Protocol:
         rule = self.sim.faults.pick(path, entity, request.query)
         if rule is not None and rule.kind == "expired_token":
             self.sim.auth.expire_all()  # then answered like any request: a bearer now gets a real 401
+        elif rule is not None and rule.kind == "advance":
+            self.sim.advance(timedelta(minutes=rule.advance_minutes))
         elif rule is not None and rule.kind == "slow":
             time.sleep(rule.delay_seconds)
         elif rule is not None:
@@ -171,8 +174,9 @@ class Protocol:
         with self.sim.lock:
             result = self.sim.engine.evaluate(name, query)
             page = self._page(name, query, result, base, link_params)
-            # whole records go straight to JSON text (the cheap path, see render_json); fields= keeps dicts
-            whole = query.fields is None
+            # whole records go straight to JSON text (the cheap path, see render_json); fields= keeps dicts.
+            # A simulator told to ignore `fields` answers whole records, as a service without it would.
+            whole = query.fields is None or self.sim.config.ignore_fields
             rows: list[Any] = [
                 self.sim.render_json(name, pos, representer)
                 if whole
@@ -180,7 +184,14 @@ class Protocol:
                 for pos in page.positions
             ]
         windowed = any(f.field.name == "mod_ts" and not f.relations for f in query.filters)
-        cost = latency.page_cost(name, len(rows), len(result), query.ordering, windowed)
+        cost = latency.page_cost(
+            name,
+            len(rows),
+            len(result),
+            query.ordering,
+            windowed,
+            row_fraction=1.0 if whole else self.sim.config.projection_cost,
+        )
         if self.sim.config.latency and cost > latency.GATEWAY_LIMIT_SECONDS:
             self._sleep(latency.GATEWAY_LIMIT_SECONDS)
             return Response(

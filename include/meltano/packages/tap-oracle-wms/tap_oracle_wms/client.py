@@ -31,6 +31,15 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
 from tap_oracle_wms.auth import PERMISSION_HINT, WMSOAuthAuthenticator, credential_hint
+from tap_oracle_wms.keyscan import (
+    KEY_FIELDS,
+    SEEN_SUFFIX,
+    id_batches,
+    is_whole_record,
+    load_known_versions,
+    mod_ts_micros,
+    seen_schema,
+)
 from tap_oracle_wms.pagination import NextPageLinkPaginator, resize_page_url
 from tap_oracle_wms.progress import ProgressReporter
 from tap_oracle_wms.readahead import read_ahead
@@ -103,6 +112,10 @@ class WMSStream(RESTStream[t.Any]):
         self._selects_every_property: bool | None = None
         self._token_refreshed_after_401 = False
         self._progress: ProgressReporter | None = None
+        # Key-scan full sync (keyscan.py): only for a full sync (no mod_ts window).
+        self._key_scan = self.config.get("full_sync_mode") == "keys" and not self._window.is_incremental
+        # What the next requests ask for: None (whole records), "keys" (phase one) or an id__in batch.
+        self._phase_params: dict[str, str] = {}
 
     # -- endpoint and auth -------------------------------------------------------------
 
@@ -154,6 +167,7 @@ class WMSStream(RESTStream[t.Any]):
             # Ordering by id is 5-10x faster than by mod_ts on the real service.
             "ordering": "id",
             **self._window.filters(),
+            **self._phase_params,
         }
         properties = self.schema.get("properties", {})
         if self.config.get("facility_code") and "facility_id" in properties:
@@ -315,8 +329,45 @@ class WMSStream(RESTStream[t.Any]):
             float(self.config.get("progress_interval_seconds") or 30.0),
         )
         self.logger.info("%s: reading with filters %s", self.name, self._window.filters() or "none (all ids)")
-        yield from super().get_records(context)
+        if self._key_scan:
+            yield from self._key_scan_records(context)
+        else:
+            yield from super().get_records(context)
         self._progress.finish()
+
+    def _key_scan_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Phase one: every (id, mod_ts), each id reported on `<entity>__seen`; phase two: whole
+        records of the versions the warehouse lacks, by id__in (see keyscan.py)."""
+        known = load_known_versions(self.config.get("known_versions_file"))
+        seen_stream = f"{self.name}{SEEN_SUFFIX}"
+        self._wms_tap.write_message(singer.SchemaMessage(seen_stream, seen_schema(), ["id"]))
+        missing: list[int] = []
+        used_as_sent = 0
+        self._phase_params = {"fields": ",".join(KEY_FIELDS)}
+        for row in self.request_records(context):
+            record_id, mod_ts = int(row["id"]), row.get("mod_ts")
+            self._wms_tap.write_message(
+                singer.RecordMessage(
+                    stream=seen_stream, record={"id": record_id, "mod_ts": mod_ts}, time_extracted=utc_now()
+                )
+            )
+            if mod_ts is not None and (record_id, mod_ts_micros(str(mod_ts))) in known:
+                continue
+            if is_whole_record(row):
+                used_as_sent += 1  # the WMS ignored `fields`: this is the whole record already
+                yield row
+            else:
+                missing.append(record_id)
+        self.logger.info(
+            "%s: key scan found %d versions the warehouse lacks%s",
+            self.name,
+            len(missing) + used_as_sent,
+            f" ({used_as_sent} came whole: `fields` ignored by the WMS)" if used_as_sent else "",
+        )
+        for batch in id_batches(missing):
+            self._phase_params = {"id__in": ",".join(str(record_id) for record_id in batch)}
+            yield from self.request_records(context)
+        self._phase_params = {}
 
     @override
     def post_process(self, row: dict[str, t.Any], context: Context | None = None) -> dict[str, t.Any] | None:

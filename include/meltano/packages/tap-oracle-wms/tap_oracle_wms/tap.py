@@ -70,6 +70,20 @@ class TapOracleWMS(Tap):
         th.Property("lookback_minutes", th.IntegerType(minimum=0), default=0),
         th.Property("page_size", th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE), default=1000),
         th.Property("page_mode", th.StringType, allowed_values=["sequenced", "paged"], default="sequenced"),
+        th.Property(
+            "full_sync_mode",
+            th.StringType,
+            allowed_values=["records", "keys"],
+            default="records",
+            description="Full sync (no start_date): `records` reads whole records; `keys` reads id,mod_ts "
+            "of every record and whole records only for versions not in known_versions_file",
+        ),
+        th.Property(
+            "known_versions_file",
+            th.StringType,
+            description="Key-scan full sync: file of `id<TAB>mod_ts microseconds since epoch (UTC)` lines, "
+            "the versions the warehouse already holds",
+        ),
         th.Property("id_min", th.IntegerType, description="Lowest id to read, inclusive"),
         th.Property("id_max", th.IntegerType, description="Highest id to read, inclusive"),
         th.Property(

@@ -14,7 +14,7 @@ import pytest
 from wms_reliability.fault_matrix import CASES, FaultCase, duckdb_warehouses, expected_outcome, run_cell
 
 from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
-from wms_simulator.faults import KINDS
+from wms_simulator.faults import FAULT_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def fault_server() -> Iterator[SimulatorServer]:
 
 def test_every_fault_kind_the_simulator_injects_is_covered() -> None:
     covered = {case.rule["kind"] for case in CASES}
-    assert covered == KINDS
+    assert covered == FAULT_KINDS
 
 
 @pytest.mark.parametrize("mode", ["transient", "persistent"])

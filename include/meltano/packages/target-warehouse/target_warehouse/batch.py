@@ -48,6 +48,9 @@ class BatchTarget:
     table_name: str
     run_id: str
     full_sync_id: str | None
+    # A key-scan full sync's `<entity>__seen` stream: its ids are recorded as seen for `stream_name`
+    # (the entity), and nothing goes to a raw table or the load audit.
+    seen_only: bool = False
 
 
 # A concurrent load (a backfill beside the scheduled run, full-sync partitions) may commit the same
@@ -117,6 +120,8 @@ def _write_batch_once(
     staging = dialect.staging_table(dialect.staging_name(target.table_name), columns, lengths)
     identity = {"b_run_id": target.run_id, "b_stream_name": target.stream_name}
     inserted = 0
+    if target.seen_only:
+        return _record_seen_ids(connector, target, staging, values, row_count, received)
     with connector.begin() as conn:
         now = dialect.timestamp_value(dt.datetime.now(dt.UTC))
         if row_count:
@@ -146,3 +151,25 @@ def _write_batch_once(
         conn.execute(ensure_audit_row(audit), {**identity, "b_now": now})
         conn.execute(add_audit_counts(audit), {**identity, "b_now": now, **counts.as_params()})
     return counts
+
+
+def _record_seen_ids(
+    connector: WarehouseConnector,
+    target: BatchTarget,
+    staging: sa.Table,
+    values: Sequence[Sequence[Any]],
+    row_count: int,
+    received: int,
+) -> BatchCounts:
+    """One batch of a `<entity>__seen` stream: stage the ids, record them seen, in one transaction."""
+    dialect = connector.dialect
+    with connector.begin() as conn:
+        if row_count:
+            dialect.create_staging(conn, staging)
+            dialect.bulk_load(conn, staging, values)
+            conn.execute(
+                insert_seen_ids(connector.bookkeeping_table(FULL_SYNC_SEEN), staging),
+                {"b_sync_id": target.full_sync_id, "b_stream_name": target.stream_name},
+            )
+            dialect.drop_staging(conn, staging)
+    return BatchCounts(received=received, inserted=0, already_present=received, quarantined=0)

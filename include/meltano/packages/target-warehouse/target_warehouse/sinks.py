@@ -21,6 +21,9 @@ from target_warehouse.pending import ArrowStaging, AssembledBatch, PendingBatch,
 from target_warehouse.tables import raw_table
 from target_warehouse.typed import TypedStream, typed_stream
 
+# A key-scan full sync sends the ids it saw as `<entity>__seen` (tap-oracle-wms keyscan.py).
+SEEN_SUFFIX = "__seen"
+
 if TYPE_CHECKING:
     from singer_sdk.target_base import Target
 
@@ -113,13 +116,21 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
         properties = self.schema.get("properties") or {}
         return columns_from_schema(properties, lambda name: self.conform_name(name, "column"))
 
+    @property
+    def seen_of(self) -> str | None:
+        """The entity whose seen ids this stream carries (`<entity>__seen`), or None."""
+        if self.stream_name.endswith(SEEN_SUFFIX):
+            return self.stream_name.removesuffix(SEEN_SUFFIX)
+        return None
+
     @functools.cached_property
     def batch_target(self) -> BatchTarget:
         return BatchTarget(
-            stream_name=self.stream_name,
+            stream_name=self.seen_of or self.stream_name,
             table_name=self.table_name,
             run_id=self._run.run_id,  # type: ignore[attr-defined]
             full_sync_id=self.config.get("full_sync_id") or None,
+            seen_only=self.seen_of is not None,
         )
 
     @functools.cached_property
@@ -141,6 +152,15 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
             byte_limit=dialect.max_varchar_bytes,
         )
         self.add_typed = self._pending.add_typed  # the reader calls this once per record
+        if self.seen_of is not None:
+            if not self.config.get("full_sync_id"):
+                raise WarehouseConfigError(
+                    f"stream {self.stream_name!r} carries the ids a key-scan full sync saw; "
+                    "set full_sync_id (the pipeline does) to record them"
+                )
+            self._lengths = {}
+            self.raw = self._raw({})  # never created: a seen stream has no raw table
+            return
         declared = {c.name: self._declared_length(c) for c in self.columns}
         self._lengths = self._evolve(declared)
 
