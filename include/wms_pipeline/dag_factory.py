@@ -346,9 +346,18 @@ def _finalize_task(entities: tuple[str, ...], margin: timedelta, warehouse_args:
             params.get("deletion_max_percent"),
             params.get("deletion_min_records"),
         )
+        purge_days = deletion_guard.purge_horizons(
+            selected, Variable.get(deletion_guard.PURGE_VARIABLE, default=None)
+        )
         scope = full_sync.sync_scope(entities)
         decisions = full_sync.decide(
-            context["run_id"], selected, cutoff, limits, scope, confirm=bool(params.get("confirm_deletions"))
+            context["run_id"],
+            selected,
+            cutoff,
+            limits,
+            purge_days,
+            scope,
+            confirm=bool(params.get("confirm_deletions")),
         )
         complete = [d.entity for d in decisions if d.status != "held"]
         if complete:

@@ -21,6 +21,9 @@ from include.wms_pipeline import settings
 # Airflow Variable: per entity thresholds, JSON, e.g. {"*": {"max_percent": 2, "min_records": 100},
 # "inventory": {"max_percent": 10}}; "*" applies to every entity without its own entry.
 GUARD_VARIABLE = "wms_deletion_guard"
+# Airflow Variable: per entity purge horizon in days, JSON, e.g. {"order_hdr": 365, "*": 730}; unset =
+# no record counts as purged (every absence is a deletion, as before).
+PURGE_VARIABLE = "wms_purge_horizon_days"
 DEFAULT_MAX_PERCENT = 2.0
 DEFAULT_MIN_RECORDS = 100
 _THRESHOLD_KEYS = ("max_percent", "min_records")
@@ -117,6 +120,30 @@ def thresholds(
     return result
 
 
+def purge_horizons(entities: list[str] | tuple[str, ...], variable: str | None) -> dict[str, int | None]:
+    """Each entity's purge horizon in days from the `wms_purge_horizon_days` Variable ("*" for every
+    entity without its own entry); None = no horizon (a missing record is deleted, as before)."""
+    if variable is None or not variable.strip():
+        return dict.fromkeys(entities)
+    problem = (
+        f"Airflow Variable {PURGE_VARIABLE} must be a JSON object of whole numbers of days of at least 1 "
+        'per entity (or "*"), e.g. {"order_hdr": 365}; got '
+    )
+    try:
+        parsed = json.loads(variable)
+    except ValueError:
+        raise ValueError(problem + repr(variable[:200])) from None
+    if not isinstance(parsed, dict):
+        raise ValueError(problem + repr(variable[:200]))
+    unknown = sorted(set(parsed) - {"*", *settings.ENTITIES_ALL})
+    if unknown:
+        raise ValueError(f"Airflow Variable {PURGE_VARIABLE} names {unknown}, which are not entities or '*'")
+    bad = {k: v for k, v in parsed.items() if isinstance(v, bool) or not isinstance(v, int) or v < 1}
+    if bad:
+        raise ValueError(problem + repr(bad))
+    return {entity: parsed.get(entity, parsed.get("*")) for entity in entities}
+
+
 def scope(extra: Mapping[str, Any], base_url: str, entities: list[str] | tuple[str, ...]) -> str:
     """The filters a full sync ran under, as canonical JSON: the connection's facility and company codes,
     the tap's entity list and the WMS host and environment. Never a credential: only these fields are
@@ -143,6 +170,7 @@ class Decision:
     scope: str
     previous_scope: str | None
     confirmed: bool = False
+    purged: int = 0
 
     @property
     def too_many(self) -> bool:
@@ -173,9 +201,14 @@ class Decision:
             )
         if self.scope_changed:
             reasons.append(f"the scope changed from {self.previous_scope} to {self.scope}")
+        purged = (
+            f"; {self.purged} missing records older than the purge horizon count as purged"
+            if self.purged
+            else ""
+        )
         if not reasons:
-            return f"would mark {self.would_mark} of {self.live} live records deleted; within the threshold"
-        return "; ".join(reasons)
+            return f"would mark {self.would_mark} of {self.live} live records deleted; within the threshold{purged}"
+        return "; ".join(reasons) + purged
 
     def message(self) -> str:
         return f"{self.entity}: {self.reason()}; filters in force: {self.scope}"

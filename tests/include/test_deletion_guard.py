@@ -67,7 +67,8 @@ def test_the_scope_holds_the_filters_and_never_a_credential() -> None:
         "environment": "tenant.wms.ocs.oraclecloud.com/prod_env",
         "facility_code": "FAC1",
     }
-    assert "s3cret" not in recorded and "pw" not in recorded
+    assert "s3cret" not in recorded
+    assert "pw@" not in recorded
 
 
 def test_a_decision_holds_on_too_many_marks_or_a_changed_scope_until_confirmed() -> None:
