@@ -1,6 +1,6 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit,distributed] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit,deletion-guard,distributed] [--kills N] [--intervals N]
 
 `distributed` (CeleryExecutor, two workers, SIGKILLs) is not in the default list: run it with --only
 distributed [--intervals N --kills N]; options --distributed-intervals / --distributed-kills (6 / 3).
@@ -28,6 +28,7 @@ from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
 from .continuity import continuity_run
 from .crash import crash_and_rerun
+from .deletion_guard import deletion_guard
 from .distributed import distributed
 from .fault_matrix import CASES, expected_outcome, run_matrix, table
 from .hostile import hostile
@@ -226,7 +227,8 @@ def hostile_run(work: Path, postgres: Postgres | None) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", default="faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit"
+        "--only",
+        default="faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit,deletion-guard",
     )
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--intervals", type=int, default=50)
@@ -257,6 +259,8 @@ def main() -> int:
                 report[part] = hostile_run(work, postgres)
             elif part == "distributed":
                 report[part] = distributed(args.distributed_intervals, args.distributed_kills)
+            elif part == "deletion-guard":
+                report[part] = deletion_guard()
             elif part == "soak":
                 report[part] = soak_run(work, args.intervals)
             elif part == "continuity":

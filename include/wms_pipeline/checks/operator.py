@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from include.wms_pipeline.checks import statements
 from include.wms_pipeline.checks.binds import Binds
@@ -43,7 +43,13 @@ class WarehouseCheckOperator(SQLCheckOperator):
     def execute(self, context: Any) -> None:
         statement = self.statement(context)
         self.sql, self.parameters = statement.sql, statement.binds
-        super().execute(context)
+        if self.spec.explain is None:
+            super().execute(context)
+            return
+        try:
+            super().execute(context)
+        except AirflowException as failed:
+            raise AirflowFailException(self.spec.explain(str(context["run_id"]))) from failed
 
 
 class WindowContiguityCheckOperator(BaseOperator):

@@ -28,6 +28,8 @@ QUARANTINE = "etl_quarantine"
 FULL_SYNC_SEEN = "etl_full_sync_seen"
 FULL_SYNC_COMPLETE = "etl_full_sync_complete"
 LOADED_WINDOWS = "etl_loaded_windows"
+# One row per (full sync, stream): what the deletion guard decided and why (written by the DAG).
+FULL_SYNC_DECISION = "etl_full_sync_decision"
 AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present", "records_quarantined")
 _NAME_LENGTH = 128
 # etl_quarantine.reason: Oracle's VARCHAR2 holds at most 4000 bytes (MAX_STRING_SIZE = STANDARD),
@@ -59,11 +61,11 @@ def _table(
 
 
 def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.MetaData:
-    """The five etl_* tables of the contract (docs/architecture.md, "The warehouse tables").
+    """The six etl_* tables of the contract (docs/architecture.md, "The warehouse tables").
 
-    etl_loaded_windows is written by the incremental DAG (its record_window_end task), not by the
-    loader; the loader creates it with the others so that it exists, with the same grants, before
-    any run reads it.
+    etl_loaded_windows is written by the incremental DAG (its record_window_end task) and
+    etl_full_sync_decision by the full sync's finalize step, not by the loader; the loader creates them
+    with the others so that they exist, with the same grants, before any run reads them.
     """
     metadata = sa.MetaData()
     text, stamp, count = Kind.TEXT, Kind.TIMESTAMP, Kind.INTEGER
@@ -130,6 +132,26 @@ def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.Meta
             (ColumnSpec("window_start", stamp), None, False),
             (ColumnSpec("window_end", stamp), None, False),
             (ColumnSpec("recorded_at", stamp), None, False),
+        ],
+    )
+    _table(
+        dialect,
+        metadata,
+        FULL_SYNC_DECISION,
+        schema,
+        [
+            (*sync, True),
+            (*stream, True),
+            (ColumnSpec("status", text), 16, False),
+            (ColumnSpec("scope", text), 2000, False),
+            (ColumnSpec("previous_scope", text), 2000, False),
+            (ColumnSpec("live_records", count), None, False),
+            (ColumnSpec("would_mark", count), None, False),
+            (ColumnSpec("purged", count), None, False),
+            (ColumnSpec("deletion_cutoff", stamp), None, False),
+            (ColumnSpec("purge_before", stamp), None, False),
+            (ColumnSpec("decided_at", stamp), None, False),
+            (ColumnSpec("reason", text), 4000, False),
         ],
     )
     return metadata

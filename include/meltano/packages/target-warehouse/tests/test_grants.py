@@ -19,6 +19,7 @@ TABLES = (
     "etl_full_sync_seen",
     "etl_full_sync_complete",
     "etl_loaded_windows",
+    "etl_full_sync_decision",
 )
 
 

@@ -83,6 +83,7 @@ def test_all_etl_tables_exist_even_without_records(warehouse_url: str) -> None:
         "etl_full_sync_seen",
         "etl_full_sync_complete",
         "etl_loaded_windows",
+        "etl_full_sync_decision",
     ):
         assert query(warehouse_url, f"SELECT COUNT(*) FROM wms_raw.{table}") == [(0,)]
 
