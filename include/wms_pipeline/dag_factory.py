@@ -33,7 +33,7 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names
 )
 from cosmos import DbtTaskGroup
 
-from include.wms_pipeline import assets, dbt, deployment_checks, full_sync, settings
+from include.wms_pipeline import assets, dbt, deployment_checks, full_sync, load_evidence, settings
 from include.wms_pipeline.alerts import failure_notifiers
 from include.wms_pipeline.checks.operator import WarehouseCheckOperator
 from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, sync_checks
@@ -104,6 +104,13 @@ def _params(config: SyncDagConfig) -> dict[str, Param]:
             type="boolean",
             description="Rebuild every incremental dbt model from scratch.",
         ),
+        load_evidence.CONFIRM_PARAM: Param(
+            None,
+            type=["null", "string"],
+            maxLength=2000,
+            description="Only after the oracle_wms connection was moved to another WMS on purpose: the "
+            "new source exactly as the failed verify_wms_source task printed it ('<base URL> as <user>').",
+        ),
     }
 
 
@@ -166,8 +173,12 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
     # DuckDB takes one writing process at a time: serialise every writer through a one-slot pool.
     writer_pool = settings.DUCKDB_WRITER_POOL if kind == "duckdb" else settings.WMS_API_POOL
     # Every other task that opens the warehouse (checks, finalize, dbt): on DuckDB, even a reader
-    # cannot open the file while another process writes it, so they take the same pool.
-    warehouse_args: dict[str, Any] = {"pool": settings.DUCKDB_WRITER_POOL} if kind == "duckdb" else {}
+    # cannot open the file while another process writes it, so they take the same pool. Elsewhere
+    # they take the one-slot transform pool: backfill runs do not count toward max_active_runs, and
+    # two runs must not merge into the same incremental models at once.
+    warehouse_args: dict[str, Any] = {
+        "pool": settings.DUCKDB_WRITER_POOL if kind == "duckdb" else settings.TRANSFORM_POOL
+    }
     default_args: dict[str, Any] = {
         "owner": OWNER,
         # Local runs and tests set WMS_TASK_RETRIES=0 so that a failure surfaces at once.
@@ -256,6 +267,8 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             chain(load_checks, finalize, transform, model_checks)
         else:
             chain(load_checks, transform, model_checks, _record_window_task(config.dag_id))
+        loading = list(dag.roots)  # the extract-load (incremental) or plan (full sync) tasks
+        _guard_task(config, warehouse_args) >> loading
     deployment_checks.run_first(dag)  # the deployment's Variables, before any other task
     return dag
 
@@ -283,16 +296,49 @@ def _plan_task(entity: str, sharing: tuple[str, ...], total_partitions: int, min
     return plan()
 
 
+def _guard_task(config: SyncDagConfig, warehouse_args: dict[str, Any]) -> Any:
+    @task(task_id="verify_wms_source", retries=0, **warehouse_args)
+    def guard() -> str:
+        """Before loading: the WMS is the one the warehouse last loaded from (or `confirm_wms_source`
+        names the new one); a full sync is not backfilled, and forgets what an earlier attempt saw."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        context = get_current_context()
+        try:
+            return load_evidence.guard_run(
+                context, full_sync=config.full_sync, selected=_selected(config.entities)
+            )
+        except load_evidence.OperatorActionRefused as refused:
+            raise AirflowFailException(str(refused)) from None
+
+    return guard()
+
+
 def _finalize_task(entities: tuple[str, ...], warehouse_args: dict[str, Any]) -> Any:
     @task(task_id="finalize_full_sync", **warehouse_args)
     def finalize() -> list[str]:
         """Declare the full sync complete for every selected entity, so dbt may mark deletions.
 
-        Runs only when no extract task failed (trigger rule all_success on its upstream checks).
+        Whatever the task states say, only when the warehouse holds a committed load of every planned
+        partition, all from the current WMS, and no newer full sync is complete (load_evidence.py).
         """
+        from airflow.sdk.exceptions import AirflowFailException
+
         context = get_current_context()
         window_end = run_window(context, INTERVAL, full_sync=True).end
-        return full_sync.record_complete(context["run_id"], _selected(entities), window_end)
+        selected = _selected(entities)
+        try:
+            load_evidence.verify_before_complete(
+                load_evidence.Warehouse(),
+                dag_id=context["dag"].dag_id,
+                sync_id=context["run_id"],
+                window_end=window_end,
+                planned=load_evidence.planned_partitions(context, selected),
+                source=load_evidence.current_source(),
+            )
+        except load_evidence.OperatorActionRefused as refused:
+            raise AirflowFailException(str(refused)) from None
+        return full_sync.record_complete(context["run_id"], selected, window_end)
 
     return finalize()
 

@@ -182,6 +182,19 @@ class _PushedXComs:
         return {"entity": entity, "records_read": 5, "load_run_id": f"{self.dag_id}/run/{entity}/try1"}
 
 
+class _CommittedLoads:
+    """The warehouse as a check sees it: every entity of the run has one committed load."""
+
+    def __init__(self, conn_id: str = "") -> None:
+        self.conn_id = conn_id
+
+    def has_table(self, name: str) -> bool:
+        return True
+
+    def committed_loads(self, dag_id: str, run_id: str) -> list[tuple[str, str, int]]:
+        return [(f"{dag_id}/{run_id}/{entity}/try1", entity, 5) for entity in ENTITIES_ALL]
+
+
 def _statement_sent(task: Any, context: dict[str, Any]) -> tuple[str, list[Any]]:
     """What the check task hands its database driver in this context: the templates rendered as
     Airflow renders them before `execute`, then the statement with its bind values."""
@@ -193,11 +206,17 @@ def _statement_sent(task: Any, context: dict[str, Any]) -> tuple[str, list[Any]]
 
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_a_manual_runs_conf_cannot_reach_the_checks_sql(dag_bag: DagBag, dag_id: str) -> None:
+def test_a_manual_runs_conf_cannot_reach_the_checks_sql(
+    dag_bag: DagBag, dag_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Airflow merges a run's conf into every task's params (`[core] dag_run_conf_overrides_params`,
     on by default), undeclared keys included. Whatever a hostile conf carries — the checks' former
     parameters, or new keys — no part of it reaches the SQL text or the bind values of any check."""
     from airflow.sdk.definitions.param import process_params
+
+    from include.wms_pipeline import load_evidence
+
+    monkeypatch.setattr(load_evidence, "Warehouse", _CommittedLoads)
 
     dag = dag_bag.dags[dag_id]
     checks = [task for task in dag.tasks if task.task_id.startswith("check_")]
