@@ -164,6 +164,40 @@ def test_every_task_opening_duckdb_is_serialised_through_one_pool(dag_bag: DagBa
     )
 
 
+@pytest.mark.parametrize("full_sync", [False, True])
+def test_on_postgres_dbt_and_the_checks_run_one_at_a_time_across_runs(
+    full_sync: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backfill runs do not count toward max_active_runs (Airflow 3.3's scheduler counts active runs
+    with exclude_backfill=True): the one-slot pool keeps two runs from merging into the same models."""
+    from include.wms_pipeline.dag_factory import SyncDagConfig, build_sync_dag
+    from include.wms_pipeline.deployment_checks import required_pools
+
+    monkeypatch.setenv("WMS_WAREHOUSE_KIND", "postgres")
+    dag = build_sync_dag(
+        SyncDagConfig(
+            dag_id="wms_pool_probe",
+            display_name="pool probe",
+            doc_md="# pool probe",
+            schedule="0 3 * * 0",
+            schedule_env="WMS_POOL_PROBE_SCHEDULE",
+            full_sync=full_sync,
+            tags=("wms",),
+        )
+    )
+    serialised = [
+        t
+        for t in dag.tasks
+        if (t.task_id.startswith(("transform.", "check_")) and not isinstance(t, EmptyOperator))
+        or t.task_id in {"finalize_full_sync", "verify_wms_source"}
+    ]
+    assert serialised
+    assert {t.task_id: t.pool for t in serialised} == dict.fromkeys(
+        [t.task_id for t in serialised], "wms_transform"
+    )
+    assert {pool.name: pool.slots for pool in required_pools("postgres")}["wms_transform"] == 1
+
+
 def test_meltano_exit_codes_never_skip_a_task(dag_bag: DagBag) -> None:
     for task in _extracts(dag_bag.dags["wms_incremental_sync"]).values():
         assert task.skip_on_exit_code == []  # type: ignore[attr-defined]
