@@ -1,5 +1,6 @@
 {#- Ids of `stream` deleted in the WMS, per docs/architecture.md: the newest *completed* full sync of
-    the stream did not see the id, and the record's newest mod_ts is older than that sync's
+    the stream (the latest window end; a sync recorded complete later over an older window never
+    becomes the newest) did not see the id, and the record's newest mod_ts is older than that sync's
     window_end. `current_relation` must hold one row per id with its newest mod_ts.
     Returns record_id, deleted_at (the completion time of the sync that noticed the absence). -#}
 {% macro wms_full_sync_deletions(stream, current_relation) -%}
@@ -18,7 +19,8 @@
                 sync_complete.window_end,
                 sync_complete.completed_at,
                 row_number() over (
-                    order by sync_complete.completed_at desc, sync_complete.sync_id desc
+                    order by sync_complete.window_end desc, sync_complete.completed_at desc,
+                        sync_complete.sync_id desc
                 ) as sync_rank
             from {{ source('oracle_wms', 'etl_full_sync_complete') }} sync_complete
             where sync_complete.stream_name = '{{ stream }}'
