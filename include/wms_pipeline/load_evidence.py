@@ -117,10 +117,13 @@ class Warehouse:
         hook: Any = BaseHook.get_connection(self.conn_id).get_hook()  # type: ignore[no-untyped-call]
         return hook.get_conn()
 
-    def _query(self, sql: str, binds: Binds) -> list[tuple[Any, ...]]:
+    def _query(self, sql: str, binds: Binds, timestamps: Sequence[int] = ()) -> list[tuple[Any, ...]]:
+        """Rows of `sql`; on Oracle the binds at `timestamps` go as TIMESTAMP (not DATE: microseconds)."""
         conn = self._connect()
         try:
             cursor = conn.cursor()
+            if self.kind == "oracle" and timestamps:
+                _timestamps(cursor, len(binds.values), timestamps)
             cursor.execute(sql, tuple(binds.values))
             return [tuple(row) for row in cursor.fetchall()]
         finally:
@@ -157,12 +160,14 @@ class Warehouse:
         table = _table(LOAD_SOURCE_TABLE)
         now = _bind_time(self.kind, datetime.now(UTC))
         insert, update = Binds(self.kind), Binds(self.kind)
+        # The loader wrote the row when the stream started; a load that never reached it (no SCHEMA
+        # message) gets one here, so the mark is never lost.
         insert_sql = (
             f"insert into {table} (run_id, stream_name, wms_base_url, wms_user, started_at)\n"
             f"select {insert.add(load_run_id)}, {insert.add(entity)}, {insert.add(source.base_url)}, "
-            f"{insert.add(source.user)}, {insert.add(now)} from {table}\n"
-            f"where run_id = {insert.add(load_run_id)} and stream_name = {insert.add(entity)}\n"
-            "having count(*) = 0"
+            f"{insert.add(source.user)}, {insert.add(now)}{' from dual' if self.kind == 'oracle' else ''}\n"
+            f"where not exists (select 1 from {table} t\n"
+            f"    where t.run_id = {insert.add(load_run_id)} and t.stream_name = {insert.add(entity)})"
         )
         update_sql = (
             f"update {table} set committed_at = {update.add(now)}, records_read = {update.add(records_read)}\n"
@@ -172,7 +177,7 @@ class Warehouse:
         try:
             cursor = conn.cursor()
             if self.kind == "oracle":
-                _timestamps(cursor, 6, (4,))
+                _timestamps(cursor, 7, (4,))
             cursor.execute(insert_sql, tuple(insert.values))
             if self.kind == "oracle":
                 _timestamps(cursor, 4, (0,))
@@ -212,7 +217,7 @@ class Warehouse:
             f"where stream_name = {binds.add(entity)} and sync_id <> {binds.add(sync_id)}\n"
             f"    and window_end > {binds.add(_bind_time(self.kind, window_end))}"
         )
-        return [(str(r[0]), _as_utc(r[1])) for r in self._query(sql, binds)]
+        return [(str(r[0]), _as_utc(r[1])) for r in self._query(sql, binds, timestamps=(2,))]
 
     def reset_seen(self, sync_id: str, entities: Iterable[str]) -> None:
         """Forget the ids an earlier attempt of this full sync saw, for the entities it reads again."""
