@@ -312,7 +312,12 @@ def run_actions(
             warehouse_conn=warehouse_conn,
             warehouse_kind=kind,
             wms_conn=_wms_conn(home),
-            extra_env={"WMS_TASK_RETRIES": "0", "WMS_MIN_IDS_PER_PARTITION": "20", "WMS_FULL_SYNC_PARTITIONS": "3", **SCHEDULE_ENV},
+            extra_env={
+                "WMS_TASK_RETRIES": "0",
+                "WMS_MIN_IDS_PER_PARTITION": "20",
+                "WMS_FULL_SYNC_PARTITIONS": "3",
+                **SCHEDULE_ENV,
+            },
         )
         airflow.prepare()
         bench = Bench(kind, work, warehouse_conn, reader, say, home, other, airflow)
