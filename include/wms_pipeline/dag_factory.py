@@ -33,7 +33,15 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # lazily exported names
 )
 from cosmos import DbtTaskGroup
 
-from include.wms_pipeline import assets, dbt, deployment_checks, full_sync, load_evidence, settings
+from include.wms_pipeline import (
+    assets,
+    dbt,
+    deletion_guard,
+    deployment_checks,
+    full_sync,
+    load_evidence,
+    settings,
+)
 from include.wms_pipeline.alerts import failure_notifiers
 from include.wms_pipeline.checks.operator import WarehouseCheckOperator
 from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, sync_checks
@@ -110,6 +118,35 @@ def _params(config: SyncDagConfig) -> dict[str, Param]:
             maxLength=2000,
             description="Only after the oracle_wms connection was moved to another WMS on purpose: the "
             "new source exactly as the failed verify_wms_source task printed it ('<base URL> as <user>').",
+        ),
+        **(_deletion_params() if config.full_sync else {}),
+    }
+
+
+def _deletion_params() -> dict[str, Param]:
+    """The full sync's deletion guard (docs/runbook.md, "A full sync is held")."""
+    return {
+        "confirm_deletions": Param(
+            False,
+            type="boolean",
+            description="Full sync held by the deletion guard: after checking that the records are really "
+            "gone from the WMS, run the full sync again with this set to record it complete, so the "
+            "deletions are marked. Leave off otherwise.",
+        ),
+        "deletion_max_percent": Param(
+            None,
+            type=["null", "number"],
+            minimum=0,
+            maximum=100,
+            description="This run only: hold the sync for an entity when it would mark more than this % of "
+            "its live records deleted (empty = the wms_deletion_guard Variable, else 2).",
+        ),
+        "deletion_min_records": Param(
+            None,
+            type=["null", "integer"],
+            minimum=0,
+            description="This run only: ... and more than this many records (empty = the "
+            "wms_deletion_guard Variable, else 100).",
         ),
     }
 
@@ -263,7 +300,14 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
         dbt.report_after_the_build(transform)
         chain(extract_load, extracts_done, load_checks)
         if config.full_sync:
-            finalize = _finalize_task(config.entities, warehouse_args)
+            # Deletion marks only for records older than the cut-off minus at least the incremental
+            # lookback (WMS_DELETION_MARGIN_MINUTES may widen it).
+            margin = timedelta(
+                minutes=settings.int_setting(
+                    "WMS_DELETION_MARGIN_MINUTES", config.lookback_minutes, minimum=config.lookback_minutes
+                )
+            )
+            finalize = _finalize_task(config.entities, margin, warehouse_args)
             chain(load_checks, finalize, transform, model_checks)
         else:
             chain(load_checks, transform, model_checks, _record_window_task(config.dag_id))
@@ -289,7 +333,9 @@ def _plan_task(entity: str, sharing: tuple[str, ...], total_partitions: int, min
         planned = full_sync.plan_partitions(
             entity, sharing=_selected(sharing), total_partitions=total_partitions, min_ids=min_ids
         )
-        get_current_context()["ti"].xcom_push(key="wms_count", value=planned["wms_count"])
+        ti = get_current_context()["ti"]
+        ti.xcom_push(key="wms_count", value=planned["wms_count"])
+        ti.xcom_push(key="planned_at", value=planned["planned_at"])
         partitions: list[dict[str, int]] = planned["partitions"]
         return partitions
 
@@ -314,31 +360,64 @@ def _guard_task(config: SyncDagConfig, warehouse_args: dict[str, Any]) -> Any:
     return guard()
 
 
-def _finalize_task(entities: tuple[str, ...], warehouse_args: dict[str, Any]) -> Any:
+def _finalize_task(entities: tuple[str, ...], margin: timedelta, warehouse_args: dict[str, Any]) -> Any:
     @task(task_id="finalize_full_sync", **warehouse_args)
     def finalize() -> list[str]:
-        """Declare the full sync complete for every selected entity, so dbt may mark deletions.
+        """Declare the full sync complete for every selected entity whose deletion marks are believable
+        (the deletion guard, include/wms_pipeline/deletion_guard.py); hold the others.
 
-        Whatever the task states say, only when the warehouse holds a committed load of every planned
-        partition, all from the current WMS, and no newer full sync is complete (load_evidence.py).
+        Runs only when no extract task failed (trigger rule all_success on its upstream checks).
+        Returns the entities recorded complete; held ones fail `check_full_sync_deletions_plausible`.
+        Whatever the task states say, nothing is recorded unless the warehouse holds a committed load of
+        every planned partition, all from the current WMS, and no newer full sync is complete
+        (load_evidence.py).
         """
         from airflow.sdk.exceptions import AirflowFailException
 
         context = get_current_context()
-        window_end = run_window(context, INTERVAL, full_sync=True).end
+        params = context.get("params") or {}
         selected = _selected(entities)
+        window_end = run_window(context, INTERVAL, full_sync=True).end
+        planned = [
+            datetime.fromisoformat(value)
+            for entity in selected
+            if (value := context["ti"].xcom_pull(task_ids=f"plan_{entity}", key="planned_at"))
+        ]
+        cutoff = full_sync.deletion_cutoff(window_end, min(planned, default=None), margin)
         try:
             load_evidence.verify_before_complete(
                 load_evidence.Warehouse(),
                 dag_id=context["dag"].dag_id,
                 sync_id=context["run_id"],
-                window_end=window_end,
+                window_end=cutoff,  # etl_full_sync_complete.window_end holds each sync's cut-off
                 planned=load_evidence.planned_partitions(context, selected),
                 source=load_evidence.current_source(),
             )
         except load_evidence.OperatorActionRefused as refused:
             raise AirflowFailException(str(refused)) from None
-        return full_sync.record_complete(context["run_id"], selected, window_end)
+        limits = deletion_guard.thresholds(
+            selected,
+            Variable.get(deletion_guard.GUARD_VARIABLE, default=None),
+            params.get("deletion_max_percent"),
+            params.get("deletion_min_records"),
+        )
+        purge_days = deletion_guard.purge_horizons(
+            selected, Variable.get(deletion_guard.PURGE_VARIABLE, default=None)
+        )
+        scope = full_sync.sync_scope(entities)
+        decisions = full_sync.decide(
+            context["run_id"],
+            selected,
+            cutoff,
+            limits,
+            purge_days,
+            scope,
+            confirm=bool(params.get("confirm_deletions")),
+        )
+        complete = [d.entity for d in decisions if d.status != "held"]
+        if complete:
+            full_sync.record_complete(context["run_id"], complete, cutoff)
+        return complete
 
     return finalize()
 

@@ -97,17 +97,17 @@ class WmsClient:
             return body
         raise WmsApiError(f"the WMS kept failing for {entity}")
 
-    def entity_count(self, entity: str) -> int:
-        """The record count alone, from one one-record page."""
-        page = self.first_page(entity, _ONE_ID)
+    def entity_count(self, entity: str, filters: dict[str, str] | None = None) -> int:
+        """The record count alone, from one one-record page (under the tap's own `filters`)."""
+        page = self.first_page(entity, {**_ONE_ID, **(filters or {})})
         return int(page["result_count"]) if page and page.get("results") else 0
 
-    def entity_stats(self, entity: str) -> EntityStats:
-        """Lowest and highest id and the record count, from two one-record pages."""
-        lowest = self.first_page(entity, {**_ONE_ID, "ordering": "id"})
+    def entity_stats(self, entity: str, filters: dict[str, str] | None = None) -> EntityStats:
+        """Lowest and highest id and the record count, from two one-record pages (under `filters`)."""
+        lowest = self.first_page(entity, {**_ONE_ID, **(filters or {}), "ordering": "id"})
         if lowest is None or not lowest.get("results"):
             return EntityStats(None, None, 0)
-        highest = self.first_page(entity, {**_ONE_ID, "ordering": "-id"})
+        highest = self.first_page(entity, {**_ONE_ID, **(filters or {}), "ordering": "-id"})
         if highest is None or not highest.get("results"):
             return EntityStats(None, None, 0)
         return EntityStats(

@@ -110,6 +110,10 @@ class _Warehouse:
         " records_received int, records_inserted int, records_already_present int, records_quarantined int)",
         "create table wms_raw.etl_full_sync_seen (sync_id varchar(200), stream_name varchar(50), record_id bigint)",
         "create table wms_raw.order_hdr (id bigint, mod_ts timestamptz)",
+        "create table wms_raw.etl_full_sync_decision (sync_id varchar(200), stream_name varchar(50),"
+        " status varchar(16))",
+        f"insert into wms_raw.etl_full_sync_decision values ('{RUN_ID}', 'order_hdr', 'complete'),"
+        f" ('{RUN_ID}', 'allocation', 'released'), ('an_earlier_sync', 'order_hdr', 'held')",
         "create table wms.fct_orders (order_id bigint)",
         "create table wms.fct_order_lines (order_dtl_id bigint, order_id bigint)",
         "create table wms.fct_allocations (allocation_id bigint, order_dtl_id bigint)",
@@ -183,6 +187,10 @@ def test_every_check_passes_on_a_consistent_warehouse(warehouse: _Warehouse) -> 
         (
             "check_full_sync_counts_match_wms",
             "delete from wms_raw.etl_full_sync_seen where record_id in (7, 8, 9)",
+        ),
+        (
+            "check_full_sync_deletions_plausible",
+            "update wms_raw.etl_full_sync_decision set status = 'held' where stream_name = 'allocation'",
         ),
     ],
 )
@@ -262,7 +270,8 @@ def test_values_from_the_run_reach_the_driver_only_as_bind_values() -> None:
         for check in _checks(kind, facts):
             assert "drop" not in check.sql, check.task_id
     binds = [b for c in _checks("duckdb", facts) for b in c.binds]
-    assert binds.count(hostile) == 4  # tap read, reconcile, quarantine (load id); full sync (run id)
+    # tap read, reconcile, quarantine (load id); full sync counts, deletion guard (run id)
+    assert binds.count(hostile) == 5
 
 
 class _PushedXComs:

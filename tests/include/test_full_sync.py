@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -49,6 +50,31 @@ def test_each_large_entity_gets_its_share_of_the_partitions_by_record_count(wms:
 def test_an_entity_planned_alone_takes_every_partition(wms: Any) -> None:
     planned = plan_partitions("order_hdr", sharing=("order_hdr",), total_partitions=3, min_ids=1)
     assert len(planned["partitions"]) == 3
+
+
+def test_with_a_facility_code_the_plan_counts_what_the_tap_reads(
+    wms: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tap filters facility_id__code where the entity has a facility_id (order_hdr, not order_dtl);
+    the plan's count, compared with the ids the sync saw, must be asked under the same filter."""
+    orders = list(wms.sim.records("order_hdr"))
+    code = orders[0]["facility_id"]["key"]
+    connection = json.loads(os.environ[f"AIRFLOW_CONN_{settings.WMS_CONN_ID.upper()}"])
+    connection["extra"]["facility_code"] = code
+    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.WMS_CONN_ID.upper()}", json.dumps(connection))
+
+    planned = plan_partitions("order_hdr", sharing=("order_hdr", "order_dtl"), total_partitions=4, min_ids=1)
+
+    assert planned["wms_count"] == sum(1 for order in orders if order["facility_id"]["key"] == code)
+    assert planned["wms_count"] < len(orders)
+    assert full_sync.scope_filters("order_dtl", {"facility_code": code}) == {}
+    assert full_sync.scope_filters("item", {"company_code": "C1"}) == {"company_id__code": "C1"}
+
+
+def test_the_plan_records_when_it_asked_the_wms(wms: Any) -> None:
+    before = datetime.now(UTC)
+    planned = plan_partitions("order_hdr", sharing=("order_hdr",), total_partitions=1, min_ids=1)
+    assert before <= datetime.fromisoformat(planned["planned_at"]) <= datetime.now(UTC)
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,37 @@ def test_reverted_aware_datetime_bind_is_reported(oracle: StandIn) -> None:
     assert {"aware_datetime_bound", "datetime_bound_as_date"} <= broken
 
 
+DECIDE = """
+import datetime as dt, json
+from include.wms_pipeline import full_sync
+from include.wms_pipeline.deletion_guard import Threshold
+cutoff = dt.datetime(2025, 9, 15, 11, 30, tzinfo=dt.UTC)
+entities = ["allocation", "order_hdr"]
+decisions = full_sync.decide(
+    "sync-2", entities, cutoff, dict.fromkeys(entities, Threshold()), {"order_hdr": 365, "allocation": None},
+    '{"facility_code":null}', confirm=False,
+)
+print(json.dumps([[d.entity, d.status, d.live, d.would_mark, d.purged] for d in decisions]))
+"""
+
+
+def test_the_deletion_guard_s_statements_run_on_oracle_after_a_complete_sync(oracle: StandIn) -> None:
+    """The previous complete sync (sync-1, recorded above), the counts over the raw history and the
+    decision rows: bookkeeping statements through OracleHook, each checked against Oracle's rules."""
+    run_in_worker(oracle, RECORD_COMPLETE)
+    oracle.reset_log()
+
+    decided = run_in_worker(oracle, DECIDE, time_zone="America/Sao_Paulo")
+
+    assert decided == [["allocation", "complete", 0, 0, 0], ["order_hdr", "complete", 0, 0, 0]]
+    report = oracle.report()
+    assert report.violations == [], report.violations
+    assert report.errors() == []
+    inserts = _statements(oracle, "insert into wms_raw.etl_full_sync_decision")
+    assert len(inserts) == 2
+    assert inserts[1]["binds"][0][9] == {"$datetime": "2024-09-15T11:30:00"}  # purge bound: naive UTC
+
+
 # The DAGs' SQL checks -----------------------------------------------------------------------------------
 
 RUN_CHECKS = """

@@ -1,6 +1,6 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,operator-actions] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,deletion-guard,operator-actions] [--kills N] [--intervals N]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 
 from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
 from .crash import crash_and_rerun
+from .deletion_guard import deletion_guard
 from .fault_matrix import CASES, expected_outcome, run_matrix, table
 from .hostile import hostile
 from .soak import soak
@@ -219,7 +220,7 @@ def operator_actions_run(work: Path) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets,hostile")
+    parser.add_argument("--only", default="faults,crash,concurrency,soak,secrets,hostile,deletion-guard")
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--intervals", type=int, default=50)
     parser.add_argument("--repetitions", type=int, default=6)
@@ -243,6 +244,8 @@ def main() -> int:
                 report[part] = secrets_run()
             elif part == "hostile":
                 report[part] = hostile_run(work, postgres)
+            elif part == "deletion-guard":
+                report[part] = deletion_guard()
             elif part == "operator-actions":
                 report[part] = operator_actions_run(work)
             elif part == "soak":

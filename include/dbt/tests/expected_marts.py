@@ -2,7 +2,8 @@
 
 This is an independent reading of the business rules (docs/architecture.md and the model docs),
 not a translation of the SQL: current version = newest mod_ts per id; deleted = missed by the
-newest completed full sync and last modified before its window_end; local days via zoneinfo.
+newest completed full sync and last modified before its window_end (its deletion cut-off), unless
+also before its purge bound (purged by retention, kept); local days via zoneinfo.
 """
 
 from __future__ import annotations
@@ -39,10 +40,21 @@ def deleted_ids(wms: ScriptedWms, stream: str) -> set[int]:
         for r in wms.rows["etl_full_sync_seen"]
         if r["sync_id"] == newest["sync_id"] and r["stream_name"] == stream
     }
+    # Older than the sync's purge bound (wms_purge_horizon_days): purged by retention, kept.
+    purge_before = next(
+        (
+            r["purge_before"]
+            for r in wms.rows.get("etl_full_sync_decision", [])
+            if r["sync_id"] == newest["sync_id"] and r["stream_name"] == stream and r["purge_before"]
+        ),
+        None,
+    )
     return {
         record_id
         for record_id, row in current_versions(wms.rows[stream]).items()
-        if record_id not in seen and row["mod_ts"] < newest["window_end"]
+        if record_id not in seen
+        and row["mod_ts"] < newest["window_end"]
+        and (purge_before is None or row["mod_ts"] >= purge_before)
     }
 
 

@@ -114,6 +114,20 @@ BOOKKEEPING_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("window_end", "timestamptz"),
         ("completed_at", "timestamptz"),
     ],
+    "etl_full_sync_decision": [
+        ("sync_id", "varchar"),
+        ("stream_name", "varchar"),
+        ("status", "varchar"),
+        ("scope", "varchar"),
+        ("previous_scope", "varchar"),
+        ("live_records", "bigint"),
+        ("would_mark", "bigint"),
+        ("purged", "bigint"),
+        ("deletion_cutoff", "timestamptz"),
+        ("purge_before", "timestamptz"),
+        ("decided_at", "timestamptz"),
+        ("reason", "varchar"),
+    ],
 }
 
 

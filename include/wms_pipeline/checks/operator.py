@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from include.wms_pipeline.checks.facts import run_facts
 from include.wms_pipeline.checks.specs import CheckSettings, CheckSpec, Statement
@@ -37,4 +38,10 @@ class WarehouseCheckOperator(SQLCheckOperator):
     def execute(self, context: Any) -> None:
         statement = self.statement(context)
         self.sql, self.parameters = statement.sql, statement.binds
-        super().execute(context)
+        if self.spec.explain is None:
+            super().execute(context)
+            return
+        try:
+            super().execute(context)
+        except AirflowException as failed:
+            raise AirflowFailException(self.spec.explain(str(context["run_id"]))) from failed

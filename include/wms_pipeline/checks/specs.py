@@ -74,6 +74,8 @@ class CheckSpec:
     description: str
     after: str  # "load": right after extract-load; "transform": after the dbt models
     build: StatementBuilder
+    # When the check fails: the message for on-call, from the run id (None: SQLCheckOperator's own).
+    explain: Callable[[str], str] | None = None
 
     def statement(self, cfg: CheckSettings, facts: RunFacts) -> Statement:
         binds = Binds(cfg.warehouse_kind)
@@ -130,4 +132,26 @@ def sync_checks(cfg: CheckSettings, *, full_sync: bool) -> list[CheckSpec]:
                 statements.full_sync_counts_match_wms,
             )
         )
+        checks.append(
+            CheckSpec(
+                "check_full_sync_deletions_plausible",
+                "the deletion guard held this full sync for no entity (etl_full_sync_decision)",
+                "transform",
+                statements.full_sync_deletions_plausible,
+                explain=_explain_held,
+            )
+        )
     return checks
+
+
+def _explain_held(run_id: str) -> str:
+    """The held entities of this full sync, with the count, threshold and filters in force."""
+    from include.wms_pipeline import full_sync  # the task's import only: full_sync reaches Airflow hooks
+
+    held = full_sync.held_decisions(run_id)
+    lines = "\n".join(f"- {entity}: {reason}" for entity, reason in held)
+    return (
+        f"The deletion guard held this full sync for {len(held)} entity(ies): no new deletion marks for "
+        f"them (every version it read is loaded).\n{lines}\nIf the records are really gone from the WMS, "
+        'trigger wms_full_sync with {"confirm_deletions": true} (docs/runbook.md, "A full sync is held").'
+    )

@@ -150,3 +150,14 @@ def full_sync_counts_match_wms(cfg: CheckSettings, facts: RunFacts, binds: Binds
             f"        where sync_id = {sync_id} and stream_name = {stream}) as {entity}_ok"
         )
     return "select\n" + ",\n".join(columns) + f"\nfrom {_one_row(cfg.raw_schema + '.etl_full_sync_seen')}"
+
+
+def full_sync_deletions_plausible(cfg: CheckSettings, facts: RunFacts, binds: Binds) -> str:
+    """No entity of this full sync was held by the deletion guard (full_sync.decide wrote one row per
+    entity to etl_full_sync_decision before dbt ran)."""
+    sync_id, held = binds.add(facts.run_id), binds.add("held")
+    return (
+        "select\n    case when count(*) = 0 then 1 else 0 end as no_entity_held\n"
+        f"from {cfg.raw_schema}.etl_full_sync_decision\n"
+        f"where sync_id = {sync_id} and status = {held}"
+    )

@@ -19,6 +19,9 @@ Assumed where the reference is silent or marks an inference (details in README.m
   ordering field (id by default); links reuse the request path and the server's own host:port.
 - Bearer tokens expire on wall-clock time; injected 502/503/504 answer an HTML gateway page; 429 exists
   only as an injected fault.
+- Opt-in late commits (``SimulatorConfig.commit_delays``, ``Simulator.advance(..., commit_delay)``): a
+  version is visible from ``mod_ts`` + delay on, readers see the previous one until then; opt-in clock skew
+  (``clock_skew_seconds``): ``mod_ts`` is stamped by a WMS clock ahead of/behind the caller's.
 """
 
 from __future__ import annotations

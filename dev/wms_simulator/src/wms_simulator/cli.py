@@ -41,7 +41,33 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-ttl", type=int, default=3600, help="bearer token lifetime in seconds")
     serve.add_argument("--latency", action="store_true", help="sleep like the real service (reference §12)")
     serve.add_argument("--latency-scale", type=float, default=1.0, help="multiplies the simulated sleep")
+    serve.add_argument(
+        "--clock-skew-seconds",
+        type=float,
+        default=0.0,
+        help="the WMS clock minus the caller's (positive: the WMS runs ahead; default 0)",
+    )
+    serve.add_argument(
+        "--commit-delay",
+        type=_commit_delay,
+        action="append",
+        default=[],
+        metavar="PROBABILITY:SECONDS",
+        help="late commits: this share of changes becomes visible SECONDS after its mod_ts (repeatable)",
+    )
     return parser
+
+
+def _commit_delay(text: str) -> tuple[float, float]:
+    probability, sep, seconds = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return (float(probability), float(seconds))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--commit-delay takes PROBABILITY:SECONDS, e.g. 0.01:900, got {text!r}"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,6 +104,8 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         token_ttl_seconds=args.token_ttl,
         latency=args.latency,
         latency_scale=args.latency_scale,
+        clock_skew_seconds=args.clock_skew_seconds,
+        commit_delays=tuple(args.commit_delay),
     )
 
 

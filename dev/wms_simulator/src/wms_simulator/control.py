@@ -34,14 +34,33 @@ def handle_control(sim: Simulator, request: Request) -> Response:
                 200, {"status": "ok", "environment": sim.config.environment, "now": sim.now().isoformat()}
             )
         if method == "GET" and route == "clock":
-            return json_response(200, {"now": sim.now().isoformat()})
+            return json_response(200, {"now": sim.now().isoformat(), "wms_now": sim.wms_now().isoformat()})
         if method == "POST" and route == "clock/advance":
             body = _body(request)
             delta = timedelta(minutes=float(body.get("minutes", 0)), seconds=float(body.get("seconds", 0)))
-            return json_response(200, sim.advance(delta).to_json())
+            delay = body.get("commit_delay_seconds")
+            ids = body.get("ids")
+            if ids is not None and not (isinstance(ids, list) and all(type(i) is int for i in ids)):
+                raise ValueError("ids must be a list of integers")
+            summary = sim.advance(
+                delta,
+                timedelta(seconds=float(delay)) if delay is not None else None,
+                entity=body.get("entity"),
+                ids=ids,
+            )
+            return json_response(200, summary.to_json())
         if method == "POST" and route == "reset":
             sim.reset()
             return json_response(200, {"now": sim.now().isoformat()})
+        if method == "GET" and route.startswith("uncommitted/"):
+            entity = route.partition("/")[2]
+            if entity not in catalog():
+                return json_response(404, {"error": f"unknown entity {entity!r}"})
+            pending = {
+                str(k): {"mod_ts": mod_ts, "visible_at": when.isoformat()}
+                for k, (mod_ts, when) in sim.uncommitted(entity).items()
+            }
+            return json_response(200, {"entity": entity, "uncommitted": pending})
         if method == "GET" and route.startswith(("versions/", "deleted/")):
             kind, _, entity = route.partition("/")
             if entity not in catalog():

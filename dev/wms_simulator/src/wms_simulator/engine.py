@@ -166,6 +166,8 @@ class QueryEngine:
             return array("i", (pos for pos in table.positions_modified_between(*window) if low <= pos < high))
         low, high = max(low, 0), max(high, 0)
         live = table.deleted[low:high].translate(_FLIP)
+        if table.shown:  # late commits: records whose creation has not committed are not listed
+            return array("i", (pos for pos in compress(range(low, high), live) if table.is_visible(pos)))
         return array("i", compress(range(low, high), live))
 
 

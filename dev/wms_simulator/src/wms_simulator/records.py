@@ -147,10 +147,10 @@ class RecordFactory:
         access: dict[str, Callable[[int], Any]] = {
             "id": table.id_of,
             "create_ts": table.create_ts.__getitem__,
-            "mod_ts": table.mod_ts.__getitem__,
+            "mod_ts": table.visible_mod_ts if table.shown else table.mod_ts.__getitem__,
         }
         if entity in ("order_hdr", "order_dtl", "allocation", "inventory"):
-            access["status_id"] = table.status.__getitem__
+            access["status_id"] = table.visible_status if table.shown else table.status.__getitem__
         if entity == "order_hdr":
             access["facility_id"] = lambda p: self.t["facility"].id_of(
                 self.layout.order_facility(table.id_of(p))
@@ -189,9 +189,9 @@ class RecordFactory:
         record_id = table.id_of(pos)
         record["id"] = record_id
         record["create_ts"] = table.create_ts[pos]
-        record["mod_ts"] = table.mod_ts[pos]
+        mod_us = record["mod_ts"] = table.visible_mod_ts(pos)
         record["create_user"] = USERS[pick(self.seed, S_TEXT, record_id, len(USERS))]
-        record["mod_user"] = USERS[pick(self.seed, S_TEXT + 1, record_id + table.mod_ts[pos], len(USERS))]
+        record["mod_user"] = USERS[pick(self.seed, S_TEXT + 1, record_id + mod_us, len(USERS))]
         self._builders[entity](pos, record)
         return record
 
@@ -247,7 +247,7 @@ class RecordFactory:
             pack_qty=1,
             case_qty=6,
         )
-        r.update(status_id=self.t["inventory"].status[pos], uom_id=(1, ""), serial_nbr_set=[])
+        r.update(status_id=self.t["inventory"].visible_status(pos), uom_id=(1, ""), serial_nbr_set=[])
         r["priority_date"] = _day(self.t["inventory"].create_ts[pos], self.layout.inventory_facility(pos))
         r["expiry_date"] = (
             date(2027, 1, 1) + timedelta(days=pick(self.seed, S_TEXT + 6, inventory_id, 700))
@@ -268,7 +268,9 @@ class RecordFactory:
         created = hdr.create_ts[pos]
         r.update(facility_id=self.fk("facility", facility), company_id=self.fk("company", company))
         r.update(
-            order_nbr=self.order_nbr(pos), order_type_id=ORDER_TYPES[order_id % 3], status_id=hdr.status[pos]
+            order_nbr=self.order_nbr(pos),
+            order_type_id=ORDER_TYPES[order_id % 3],
+            status_id=hdr.visible_status(pos),
         )
         r.update(ord_date=_day(created, facility), req_ship_date=_day(created + 2 * 86_400_000_000, facility))
         r.update(
@@ -293,7 +295,7 @@ class RecordFactory:
             order_instructions_set=[],
         )
         r["order_dtl_set"] = lines
-        if hdr.status[pos] == lc.SHIPPED:
+        if hdr.visible_status(pos) == lc.SHIPPED:
             r["order_shipped_ts"] = lc.time_of(self.store.schedule(pos), lc.SHIPPED)
 
     def _order_dtl(self, pos: int, r: Raw) -> None:
@@ -301,10 +303,10 @@ class RecordFactory:
         line_id = r["id"]
         ordered = self.layout.line_ord_qty(line_id)
         allocated = 0
-        if dtl.links["alloc_start"][pos] >= 0 and dtl.status[pos] != lc.CANCELLED:
+        if dtl.links["alloc_start"][pos] >= 0 and dtl.visible_status(pos) != lc.CANCELLED:
             allocated = sum(self.layout.allocation_plan(line_id))
         r.update(order_id=self.fk("order_hdr", self.order_of_line(pos)), seq_nbr=self.seq_nbr(pos))
-        r.update(item_id=self.fk("item", self.line_item(pos)), status_id=dtl.status[pos])
+        r.update(item_id=self.fk("item", self.line_item(pos)), status_id=dtl.visible_status(pos))
         r.update(ord_qty=ordered, orig_ord_qty=ordered, alloc_qty=allocated, ordered_uom_qty=ordered)
         r.update(
             uom_id=UOMS[0], ordered_uom_id=UOMS[0], order_instructions_set=[], required_serial_nbr_set=[]
@@ -319,7 +321,7 @@ class RecordFactory:
         order_id = self.t["order_hdr"].id_of(order_pos)
         index = pos - self.t["order_dtl"].links["alloc_start"][line_pos]
         qty = self.layout.allocation_plan(line_id)[index]
-        status = alloc.status[pos]
+        status = alloc.visible_status(pos)
         facility = self.layout.order_facility(order_id)
         item = self.line_item(line_pos)
         slot = self.layout.allocation_slot(line_id, index)
@@ -334,7 +336,7 @@ class RecordFactory:
             )
             create_us = self.t["order_hdr"].create_ts[order_pos]
             r["picked_ts"] = _stage_time(self.seed, order_id, create_us, lc.PICKED)
-            order_status = self.t["order_hdr"].status[order_pos]
+            order_status = self.t["order_hdr"].visible_status(order_pos)
             r["packed_qty"] = (
                 qty if status == lc.ALLOC_COMPLETED else (qty // 2 if order_status == lc.IN_PACKING else 0)
             )

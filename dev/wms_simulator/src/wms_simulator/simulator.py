@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,11 +68,44 @@ class Simulator:
             self.requests.clear()
 
     def now(self) -> datetime:
+        """The caller's clock (the WMS's own clock is ``wms_now()``; they differ by the configured skew)."""
+        return from_us(self.store.now_us - self.store.skew_us)
+
+    def wms_now(self) -> datetime:
+        """The WMS clock, which stamps ``mod_ts``: ``now()`` plus ``config.clock_skew_seconds``."""
         return from_us(self.store.now_us)
 
-    def advance(self, delta: timedelta) -> AdvanceSummary:
+    def advance(
+        self,
+        delta: timedelta,
+        commit_delay: timedelta | None = None,
+        *,
+        entity: str | None = None,
+        ids: Collection[int] | None = None,
+    ) -> AdvanceSummary:
+        """Move both clocks by ``delta``, applying the lifecycle changes due in between.
+
+        ``commit_delay`` (opt-in, per change): the changes this advance makes (only those of ``entity``
+        and, if given, of the records in ``ids``) become visible to readers ``commit_delay`` after their
+        ``mod_ts``, i.e. possibly only during a later advance; until then readers see the version before
+        (or no record, for a creation). Without it, ``config.commit_delays`` decides (default: at once).
+        """
         with self.lock:
-            return self.store.advance(delta)
+            return self.store.advance(delta, commit_delay, entity, ids)
+
+    def uncommitted(self, entity: str) -> dict[int, tuple[str, datetime]]:
+        """Records whose newest saved version is not visible yet: id -> (its mod_ts as the API would
+        print it, when it becomes visible on the caller's clock)."""
+        with self.lock:
+            table = self._table(entity)
+            skew = self.store.skew_us
+            return {
+                table.id_of(pos): (
+                    format_ts(mod_us, self.factory.facility_of(entity, pos)),
+                    from_us(commit_us - skew),
+                )
+                for pos, (mod_us, commit_us) in sorted(table.pending_commits().items())
+            }
 
     def _table(self, entity: str) -> Any:
         if entity not in catalog():
@@ -80,11 +113,11 @@ class Simulator:
         return self.store.tables[entity]
 
     def versions(self, entity: str) -> dict[int, str]:
-        """Live records: id -> mod_ts exactly as the API prints it."""
+        """Live records as readers see them (committed versions): id -> mod_ts exactly as the API prints it."""
         with self.lock:
             table = self._table(entity)
             return {
-                table.id_of(pos): format_ts(table.mod_ts[pos], self.factory.facility_of(entity, pos))
+                table.id_of(pos): format_ts(table.visible_mod_ts(pos), self.factory.facility_of(entity, pos))
                 for pos in table.live_positions()
             }
 
@@ -94,7 +127,7 @@ class Simulator:
         representer = Representer(self.api_root)
         for pos in list(table.live_positions()):
             with self.lock:
-                if not table.deleted[pos]:
+                if not table.deleted[pos] and table.is_visible(pos):
                     yield self.render(entity, pos, representer, None)
 
     def deleted(self, entity: str) -> dict[int, datetime]:

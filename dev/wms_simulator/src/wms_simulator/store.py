@@ -9,6 +9,7 @@ whatever sequence of advances led there.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,10 +17,25 @@ from typing import Any
 from . import lifecycle as lc
 from .config import SimulatorConfig
 from .layout import BASE_IDS, COMPANIES, FACILITIES, Layout
+from .rand import mix, unit
 from .tables import Table
 
 DAY_US = 24 * lc.HOUR_US
 CORE = ("order_hdr", "order_dtl", "allocation", "inventory")
+S_COMMIT = 900  # rand salt of the commit-delay draw (+ the entity's position in Store.tables)
+
+
+@dataclass(frozen=True)
+class CommitDelay:
+    """A late commit for the changes of one advance: ``delay_us`` after ``mod_ts``, for the records
+    of ``entity`` (None: every entity) whose ids are in ``ids`` (None: every record)."""
+
+    delay_us: int
+    entity: str | None = None
+    ids: frozenset[int] | None = None
+
+    def applies(self, entity: str, record_id: int) -> bool:
+        return (self.entity is None or self.entity == entity) and (self.ids is None or record_id in self.ids)
 
 
 @dataclass
@@ -43,7 +59,9 @@ class EntityChanges:
 
 @dataclass
 class AdvanceSummary:
-    """Result of ``Simulator.advance``: the interval and per-entity changes."""
+    """Result of ``Simulator.advance``: the interval (caller's clock) and per-entity changes.
+
+    The changes are what the WMS saved, including versions whose commit is still delayed."""
 
     start: datetime
     end: datetime
@@ -76,7 +94,14 @@ class Store:
         self.config = config
         self.layout = Layout.from_config(config)
         self.seed = config.seed
-        self.start_us = to_us(config.start_time)
+        # the store runs on the WMS clock: the caller's start_time plus the configured skew
+        self.skew_us = round(config.clock_skew_seconds * 1_000_000)
+        self.start_us = to_us(config.start_time) + self.skew_us
+        self._distribution: list[tuple[float, int]] = []  # (cumulative probability, delay µs)
+        cumulative = 0.0
+        for probability, seconds in config.commit_delays:
+            cumulative += probability
+            self._distribution.append((cumulative, round(seconds * 1_000_000)))
         self.now_us = self.start_us
         self.retention_us = config.history_days * DAY_US
         self.order_gap_us = self.retention_us / config.records  # mean time between two new orders
@@ -271,10 +296,56 @@ class Store:
             if track:
                 self._note("inventory", "changed", inventory.id_of(inv_pos))
 
+    # late commits -----------------------------------------------------------------------------------------
+    def _delay_policy(self, entity: str, rule: CommitDelay | None) -> Callable[[int, int], int] | None:
+        """The commit delay (µs) of a change of ``entity``: the advance's rule, else the distribution."""
+        if rule is None and not self._distribution:
+            return None
+        table = self.tables[entity]
+        salt = S_COMMIT + list(self.tables).index(entity)
+        distribution, seed = self._distribution, self.seed
+
+        def delay_of(pos: int, mod_us: int) -> int:
+            record_id = table.id_of(pos)
+            if rule is not None and rule.applies(entity, record_id):
+                return rule.delay_us
+            if distribution:
+                draw = unit(seed, salt, mix(record_id) ^ mod_us)
+                for cumulative, delay_us in distribution:
+                    if draw < cumulative:
+                        return delay_us
+            return 0
+
+        return delay_of
+
     # clock --------------------------------------------------------------------------------------------------
-    def advance(self, delta: timedelta) -> AdvanceSummary:
+    def advance(
+        self,
+        delta: timedelta,
+        commit_delay: timedelta | None = None,
+        entity: str | None = None,
+        ids: Collection[int] | None = None,
+    ) -> AdvanceSummary:
+        """Move the clock by ``delta``; with ``commit_delay``, this advance's changes (of ``entity`` /
+        ``ids`` if given) become visible ``commit_delay`` after their ``mod_ts`` instead of at once."""
         if delta < timedelta(0):
             raise ValueError("the simulated clock cannot go backwards; pass a positive timedelta")
+        rule = None
+        if commit_delay is not None:
+            if commit_delay < timedelta(0):
+                raise ValueError(f"commit_delay must be >= 0, got {commit_delay}")
+            if entity is not None and entity not in self.tables:
+                raise ValueError(f"unknown entity {entity!r}; known: {', '.join(sorted(self.tables))}")
+            rule = CommitDelay(
+                int(commit_delay / timedelta(microseconds=1)),
+                entity,
+                frozenset(ids) if ids is not None else None,
+            )
+        elif entity is not None or ids is not None:
+            raise ValueError("entity and ids select the records of a commit_delay; pass commit_delay too")
+        capture = rule is not None or bool(self._distribution)
+        for table in self.tables.values():
+            table.capture = capture
         begin, end = self.now_us, self.now_us + int(delta / timedelta(microseconds=1))
         self._round = {name: EntityChanges() for name in self.tables}
         hdr = self.tables["order_hdr"]
@@ -287,9 +358,11 @@ class Store:
                 still_active.append(pos)
         self.active = still_active
         self._purge(end)
-        for table in self.tables.values():
-            table.flush_index()
-        summary = AdvanceSummary(from_us(begin), from_us(end), self._round)
+        for name, table in self.tables.items():
+            table.flush_index(self._delay_policy(name, rule) if capture else None)
+            table.commit_due(end)
+            table.capture = False
+        summary = AdvanceSummary(from_us(begin - self.skew_us), from_us(end - self.skew_us), self._round)
         for changes in summary.entities.values():
             created = set(changes.created)
             deleted = set(changes.deleted)

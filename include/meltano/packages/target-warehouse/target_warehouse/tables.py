@@ -32,6 +32,8 @@ FULL_SYNC_COMPLETE = "etl_full_sync_complete"
 # whole extract-load succeeded (include/wms_pipeline/load_evidence.py).
 LOAD_SOURCE = "etl_load_source"
 _URL_LENGTH = 1000
+# One row per (full sync, stream): what the deletion guard decided and why (written by the DAG).
+FULL_SYNC_DECISION = "etl_full_sync_decision"
 AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present", "records_quarantined")
 _NAME_LENGTH = 128
 # etl_quarantine.reason: Oracle's VARCHAR2 holds at most 4000 bytes (MAX_STRING_SIZE = STANDARD),
@@ -63,7 +65,7 @@ def _table(
 
 
 def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.MetaData:
-    """The four etl_* tables of the contract (docs/architecture.md, "The warehouse tables")."""
+    """The five etl_* tables of the contract (docs/architecture.md, "The warehouse tables")."""
     metadata = sa.MetaData()
     text, stamp, count = Kind.TEXT, Kind.TIMESTAMP, Kind.INTEGER
     run = (ColumnSpec("run_id", text), _RUN_ID_LENGTH)
@@ -116,6 +118,26 @@ def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.Meta
             (*stream, True),
             (ColumnSpec("window_end", stamp), None, False),
             (ColumnSpec("completed_at", stamp), None, False),
+        ],
+    )
+    _table(
+        dialect,
+        metadata,
+        FULL_SYNC_DECISION,
+        schema,
+        [
+            (*sync, True),
+            (*stream, True),
+            (ColumnSpec("status", text), 16, False),
+            (ColumnSpec("scope", text), 2000, False),
+            (ColumnSpec("previous_scope", text), 2000, False),
+            (ColumnSpec("live_records", count), None, False),
+            (ColumnSpec("would_mark", count), None, False),
+            (ColumnSpec("purged", count), None, False),
+            (ColumnSpec("deletion_cutoff", stamp), None, False),
+            (ColumnSpec("purge_before", stamp), None, False),
+            (ColumnSpec("decided_at", stamp), None, False),
+            (ColumnSpec("reason", text), 4000, False),
         ],
     )
     _table(

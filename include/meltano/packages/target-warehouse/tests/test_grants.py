@@ -12,7 +12,14 @@ from warehouse_testing import one_allocation, query, run_target
 from target_warehouse.errors import WarehouseConfigError
 
 SINGER = one_allocation("2026-01-01T00:00:00Z")
-TABLES = ("allocation", "etl_load_audit", "etl_quarantine", "etl_full_sync_seen", "etl_full_sync_complete")
+TABLES = (
+    "allocation",
+    "etl_load_audit",
+    "etl_quarantine",
+    "etl_full_sync_seen",
+    "etl_full_sync_complete",
+    "etl_full_sync_decision",
+)
 
 
 @pytest.fixture

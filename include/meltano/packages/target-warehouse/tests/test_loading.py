@@ -77,7 +77,13 @@ def test_small_batches_give_the_same_table(warehouse_url: str, load: Loader, tmp
 
 def test_all_etl_tables_exist_even_without_records(warehouse_url: str) -> None:
     run_target({"sqlalchemy_url": warehouse_url}, "")
-    for table in ("etl_load_audit", "etl_quarantine", "etl_full_sync_seen", "etl_full_sync_complete"):
+    for table in (
+        "etl_load_audit",
+        "etl_quarantine",
+        "etl_full_sync_seen",
+        "etl_full_sync_complete",
+        "etl_full_sync_decision",
+    ):
         assert query(warehouse_url, f"SELECT COUNT(*) FROM wms_raw.{table}") == [(0,)]
 
 

@@ -264,5 +264,11 @@ def test_dbt_s_user_is_granted_select_on_each_table_the_loader_creates(calls: li
     grants = [call.sql for call in calls if call.sql.startswith("GRANT")]
     assert sorted(grants) == [
         f"GRANT SELECT ON WMS_RAW.{table} TO WMS"
-        for table in ("ETL_FULL_SYNC_COMPLETE", "ETL_FULL_SYNC_SEEN", "ETL_LOAD_AUDIT", "ETL_QUARANTINE")
+        for table in (
+            "ETL_FULL_SYNC_COMPLETE",
+            "ETL_FULL_SYNC_DECISION",
+            "ETL_FULL_SYNC_SEEN",
+            "ETL_LOAD_AUDIT",
+            "ETL_QUARANTINE",
+        )
     ]

@@ -62,6 +62,7 @@ joined as (
                 then {{ wms_hours_between('a.created_at', 'a.picked_at') }}
         end as pick_latency_hours,
         a.modified_at,
+        a.purged_in_wms_at,
         greatest(
             a.etl_loaded_at,
             coalesce(l.etl_loaded_at, a.etl_loaded_at),

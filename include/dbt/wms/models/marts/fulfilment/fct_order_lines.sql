@@ -47,6 +47,7 @@ joined as (
         end as short_qty,
         l.created_at,
         l.modified_at,
+        l.purged_in_wms_at,
         greatest(
             l.etl_loaded_at,
             o.etl_loaded_at,

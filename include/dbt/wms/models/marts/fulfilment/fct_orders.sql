@@ -105,6 +105,7 @@ final as (
                 ) as {{ dbt.type_int() }})
         end as days_late,
         fo.modified_at,
+        fo.purged_in_wms_at,
         greatest(fo.etl_loaded_at, coalesce(lt.lines_loaded_at, fo.etl_loaded_at)) as source_loaded_at
     from flagged fo
     left join line_totals lt

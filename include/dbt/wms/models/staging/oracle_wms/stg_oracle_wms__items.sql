@@ -23,8 +23,9 @@ renamed as (
         {{ wms_empty_as_null('cv.create_user') }} as created_by,
         {{ wms_to_utc('cv.mod_ts') }} as modified_at,
         {{ wms_empty_as_null('cv.mod_user') }} as modified_by,
-        case when d.record_id is null then 0 else 1 end as is_deleted,
+        case when d.deleted_at is null then 0 else 1 end as is_deleted,
         d.deleted_at,
+        d.purged_in_wms_at,
         {{ wms_to_utc('cv.etl_loaded_at') }} as etl_loaded_at
     from current_versions cv
     left join deletions d
