@@ -112,6 +112,14 @@ def failed_tasks(airflow: LocalAirflow, dag_id: str, run: str) -> list[tuple[str
 def would_be_deleted(reader: WarehouseReader, entity: str) -> set[int]:
     """Ids dbt's wms_full_sync_deletions marks deleted now: not seen by the newest complete full sync
     (ranked as the macro ranks it) and changed before its window end."""
+    tables = {
+        str(r[0])
+        for r in reader.rows(
+            "select table_name from information_schema.tables where table_schema = 'wms_raw'"
+        )
+    }
+    if entity not in tables or "etl_full_sync_complete" not in tables:
+        return set()
     rows = reader.rows(
         f"""
         select distinct r.id from wms_raw.{entity} r
