@@ -110,5 +110,8 @@ def test_every_pool_the_dags_use_is_required() -> None:
 def test_astro_dev_start_creates_them_from_airflow_settings() -> None:
     local = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())["airflow"]
     pools = {pool["pool_name"]: pool["pool_slot"] for pool in local["pools"]}
-    assert pools == {pool.name: pool.slots for pool in required_pools("duckdb")}
+    # One file for every warehouse kind: DuckDB's writer pool and PostgreSQL/Oracle's transform pool.
+    assert pools == {
+        pool.name: pool.slots for kind in ("duckdb", "postgres") for pool in required_pools(kind)
+    }
     assert {var["variable_name"] for var in local["variables"]} >= {v.name for v in REQUIRED_VARIABLES}

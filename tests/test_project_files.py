@@ -36,7 +36,11 @@ def test_airflow_settings_hold_placeholders_only() -> None:
     for conn in settings["connections"]:
         password = str(conn.get("conn_password") or "")
         assert password in {"change-me", ""} or "XXXX" in password, conn["conn_id"]
-    assert {pool["pool_name"] for pool in settings["pools"]} == {"oracle_wms_api", "wms_duckdb_writer"}
+    assert {pool["pool_name"] for pool in settings["pools"]} == {
+        "oracle_wms_api",
+        "wms_duckdb_writer",
+        "wms_transform",
+    }
 
 
 def test_dockerfile_ci_and_readme_use_the_same_scripts() -> None:

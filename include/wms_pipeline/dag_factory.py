@@ -40,6 +40,7 @@ from include.wms_pipeline import (
     deletion_guard,
     deployment_checks,
     full_sync,
+    load_evidence,
     loaded_windows,
     settings,
 )
@@ -116,6 +117,13 @@ def _params(config: SyncDagConfig) -> dict[str, Param]:
             config.full_sync,
             type="boolean",
             description="Rebuild every incremental dbt model from scratch.",
+        ),
+        load_evidence.CONFIRM_PARAM: Param(
+            None,
+            type=["null", "string"],
+            maxLength=2000,
+            description="Only after the oracle_wms connection was moved to another WMS on purpose: the "
+            "new source exactly as the failed verify_wms_source task printed it ('<base URL> as <user>').",
         ),
         **(_deletion_params() if config.full_sync else {}),
     }
@@ -208,8 +216,12 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
     # DuckDB takes one writing process at a time: serialise every writer through a one-slot pool.
     writer_pool = settings.DUCKDB_WRITER_POOL if kind == "duckdb" else settings.WMS_API_POOL
     # Every other task that opens the warehouse (checks, finalize, dbt): on DuckDB, even a reader
-    # cannot open the file while another process writes it, so they take the same pool.
-    warehouse_args: dict[str, Any] = {"pool": settings.DUCKDB_WRITER_POOL} if kind == "duckdb" else {}
+    # cannot open the file while another process writes it, so they take the same pool. Elsewhere
+    # they take the one-slot transform pool: backfill runs do not count toward max_active_runs, and
+    # two runs must not merge into the same incremental models at once.
+    warehouse_args: dict[str, Any] = {
+        "pool": settings.DUCKDB_WRITER_POOL if kind == "duckdb" else settings.TRANSFORM_POOL
+    }
     default_args: dict[str, Any] = {
         "owner": OWNER,
         # Local runs and tests set WMS_TASK_RETRIES=0 so that a failure surfaces at once.
@@ -322,6 +334,8 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             chain(
                 load_checks, transform, model_checks, _record_window_task(config, warehouse_args), contiguous
             )
+        loading = list(dag.roots)  # the plan tasks: plan_window (incremental) or plan_<entity> (full sync)
+        _guard_task(config, warehouse_args) >> loading
     deployment_checks.run_first(dag)  # the deployment's Variables, before any other task
     return dag
 
@@ -351,6 +365,24 @@ def _plan_task(entity: str, sharing: tuple[str, ...], total_partitions: int, min
     return plan()
 
 
+def _guard_task(config: SyncDagConfig, warehouse_args: dict[str, Any]) -> Any:
+    @task(task_id="verify_wms_source", retries=0, **warehouse_args)
+    def guard() -> str:
+        """Before loading: the WMS is the one the warehouse last loaded from (or `confirm_wms_source`
+        names the new one); a full sync is not backfilled, and forgets what an earlier attempt saw."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        context = get_current_context()
+        try:
+            return load_evidence.guard_run(
+                context, full_sync=config.full_sync, selected=_selected(config.entities)
+            )
+        except load_evidence.OperatorActionRefused as refused:
+            raise AirflowFailException(str(refused)) from None
+
+    return guard()
+
+
 def _finalize_task(entities: tuple[str, ...], margin: timedelta, warehouse_args: dict[str, Any]) -> Any:
     @task(task_id="finalize_full_sync", **warehouse_args)
     def finalize() -> list[str]:
@@ -359,7 +391,12 @@ def _finalize_task(entities: tuple[str, ...], margin: timedelta, warehouse_args:
 
         Runs only when no extract task failed (trigger rule all_success on its upstream checks).
         Returns the entities recorded complete; held ones fail `check_full_sync_deletions_plausible`.
+        Whatever the task states say, nothing is recorded unless the warehouse holds a committed load of
+        every planned partition, all from the current WMS, and no newer full sync is complete
+        (load_evidence.py).
         """
+        from airflow.sdk.exceptions import AirflowFailException
+
         context = get_current_context()
         params = context.get("params") or {}
         selected = _selected(entities)
@@ -370,6 +407,17 @@ def _finalize_task(entities: tuple[str, ...], margin: timedelta, warehouse_args:
             if (value := context["ti"].xcom_pull(task_ids=f"plan_{entity}", key="planned_at"))
         ]
         cutoff = full_sync.deletion_cutoff(window_end, min(planned, default=None), margin)
+        try:
+            load_evidence.verify_before_complete(
+                load_evidence.Warehouse(),
+                dag_id=context["dag"].dag_id,
+                sync_id=context["run_id"],
+                window_end=cutoff,  # etl_full_sync_complete.window_end holds each sync's cut-off
+                planned=load_evidence.planned_partitions(context, selected),
+                source=load_evidence.current_source(),
+            )
+        except load_evidence.OperatorActionRefused as refused:
+            raise AirflowFailException(str(refused)) from None
         limits = deletion_guard.thresholds(
             selected,
             Variable.get(deletion_guard.GUARD_VARIABLE, default=None),

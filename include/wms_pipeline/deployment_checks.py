@@ -39,6 +39,10 @@ def required_pools(kind: str) -> tuple[PoolSpec, ...]:
     pools = [PoolSpec(settings.WMS_API_POOL, 4, "Concurrent requests to the Oracle WMS API")]
     if kind == "duckdb":
         pools.append(PoolSpec(settings.DUCKDB_WRITER_POOL, 1, "DuckDB allows one writing process"))
+    else:
+        pools.append(
+            PoolSpec(settings.TRANSFORM_POOL, 1, "One dbt model or check at a time, across every run")
+        )
     return tuple(pools)
 
 

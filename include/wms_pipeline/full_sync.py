@@ -196,7 +196,7 @@ def _previous_complete(cursor: Any, kind: str, entity: str, sync_id: str) -> tup
     sql = (
         "select ranked.sync_id, ranked.window_end, d.purge_before, d.scope from (\n"
         "    select sync_id, stream_name, window_end,\n"
-        "        row_number() over (order by completed_at desc, sync_id desc) sync_rank\n"
+        "        row_number() over (order by window_end desc, completed_at desc, sync_id desc) sync_rank\n"
         f"    from {settings.RAW_SCHEMA}.etl_full_sync_complete\n"
         f"    where stream_name = {binds.add(entity)} and sync_id <> {binds.add(sync_id)}\n"
         f") ranked\nleft join {decision} d\n"

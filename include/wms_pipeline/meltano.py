@@ -28,6 +28,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.sdk.log import mask_secret
 
 from include.wms_pipeline import settings
+from include.wms_pipeline.load_evidence import Warehouse, source_of
 from include.wms_pipeline.partitions import IdPartition
 from include.wms_pipeline.warehouse import ConnectionLike, warehouse_target
 from include.wms_pipeline.windows import ExtractionWindow, parse_instant, window_for_run
@@ -182,8 +183,11 @@ def extract_load_environment(
 ) -> dict[str, str]:
     """Meltano setting overrides (`<PLUGIN>_<SETTING>`) for one extract-load process."""
     target = warehouse_target(warehouse)
+    source = source_of(wms, wms_base_url(wms))
     env: dict[str, str] = {
         "TAP_ORACLE_WMS_BASE_URL": wms_base_url(wms),
+        "TARGET_WAREHOUSE_WMS_BASE_URL": source.base_url,
+        "TARGET_WAREHOUSE_WMS_USER": source.user,
         "TAP_ORACLE_WMS_AUTH": json.dumps(wms_auth(wms)),
         "TAP_ORACLE_WMS_ENTITIES": json.dumps([entity]),
         "TAP_ORACLE_WMS_END_DATE": window.end.isoformat(),
@@ -385,11 +389,13 @@ class MeltanoRunOperator(BashOperator):
                     raise
                 raise AirflowException(f"meltano run for {self.entity} failed:\n{excerpt}") from exc
             output = (self._scratch / "meltano.log").read_text(errors="replace")
-        result: dict[str, Any] = {
-            "entity": self.entity,
-            "records_read": records_read(output, self.entity),
-            "load_run_id": load_run_id(context, self.entity, self.id_partition),
-        }
+        read = records_read(output, self.entity)
+        this_load = load_run_id(context, self.entity, self.id_partition)
+        # The warehouse's evidence that this load finished (the checks and finalize read it, not the
+        # task's state, which an operator can set).
+        wms = BaseHook.get_connection(settings.WMS_CONN_ID)
+        Warehouse().mark_committed(this_load, self.entity, read, source_of(wms, wms_base_url(wms)))
+        result: dict[str, Any] = {"entity": self.entity, "records_read": read, "load_run_id": this_load}
         if self.full_sync:
             result["missed_by_incremental"] = self.report_missed_versions(context, result["load_run_id"])
         return result

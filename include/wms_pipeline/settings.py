@@ -22,6 +22,9 @@ SMTP_CONN_ID = "wms_alerts_smtp"
 # Pools. Every request to the WMS goes through the first; DuckDB allows one writing process.
 WMS_API_POOL = "oracle_wms_api"
 DUCKDB_WRITER_POOL = "wms_duckdb_writer"
+# PostgreSQL and Oracle: the dbt stage, the checks and finalize_full_sync, one task at a time across
+# scheduled, manual and backfill runs (backfill runs do not count toward max_active_runs).
+TRANSFORM_POOL = "wms_transform"
 
 # Airflow Variables (also settable as AIRFLOW_VAR_<NAME> in the environment).
 ALERT_EMAILS_VARIABLE = "wms_alert_emails"

@@ -171,6 +171,40 @@ def test_every_task_opening_duckdb_is_serialised_through_one_pool(dag_bag: DagBa
     )
 
 
+@pytest.mark.parametrize("full_sync", [False, True])
+def test_on_postgres_dbt_and_the_checks_run_one_at_a_time_across_runs(
+    full_sync: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backfill runs do not count toward max_active_runs (Airflow 3.3's scheduler counts active runs
+    with exclude_backfill=True): the one-slot pool keeps two runs from merging into the same models."""
+    from include.wms_pipeline.dag_factory import SyncDagConfig, build_sync_dag
+    from include.wms_pipeline.deployment_checks import required_pools
+
+    monkeypatch.setenv("WMS_WAREHOUSE_KIND", "postgres")
+    dag = build_sync_dag(
+        SyncDagConfig(
+            dag_id="wms_pool_probe",
+            display_name="pool probe",
+            doc_md="# pool probe",
+            schedule="0 3 * * 0",
+            schedule_env="WMS_POOL_PROBE_SCHEDULE",
+            full_sync=full_sync,
+            tags=("wms",),
+        )
+    )
+    serialised = [
+        t
+        for t in dag.tasks
+        if (t.task_id.startswith(("transform.", "check_")) and not isinstance(t, EmptyOperator))
+        or t.task_id in {"finalize_full_sync", "verify_wms_source"}
+    ]
+    assert serialised
+    assert {t.task_id: t.pool for t in serialised} == dict.fromkeys(
+        [t.task_id for t in serialised], "wms_transform"
+    )
+    assert {pool.name: pool.slots for pool in required_pools("postgres")}["wms_transform"] == 1
+
+
 def test_meltano_exit_codes_never_skip_a_task(dag_bag: DagBag) -> None:
     for task in _extracts(dag_bag.dags["wms_incremental_sync"]).values():
         assert task.skip_on_exit_code == []  # type: ignore[attr-defined]
@@ -189,6 +223,19 @@ class _PushedXComs:
         return {"entity": entity, "records_read": 5, "load_run_id": f"{self.dag_id}/run/{entity}/try1"}
 
 
+class _CommittedLoads:
+    """The warehouse as a check sees it: every entity of the run has one committed load."""
+
+    def __init__(self, conn_id: str = "") -> None:
+        self.conn_id = conn_id
+
+    def has_table(self, name: str) -> bool:
+        return True
+
+    def committed_loads(self, dag_id: str, run_id: str) -> list[tuple[str, str, int]]:
+        return [(f"{dag_id}/{run_id}/{entity}/try1", entity, 5) for entity in ENTITIES_ALL]
+
+
 def _statement_sent(task: Any, context: dict[str, Any]) -> tuple[str, list[Any]]:
     """What the check task hands its database driver in this context: the templates rendered as
     Airflow renders them before `execute`, then the statement with its bind values."""
@@ -200,11 +247,17 @@ def _statement_sent(task: Any, context: dict[str, Any]) -> tuple[str, list[Any]]
 
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_a_manual_runs_conf_cannot_reach_the_checks_sql(dag_bag: DagBag, dag_id: str) -> None:
+def test_a_manual_runs_conf_cannot_reach_the_checks_sql(
+    dag_bag: DagBag, dag_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Airflow merges a run's conf into every task's params (`[core] dag_run_conf_overrides_params`,
     on by default), undeclared keys included. Whatever a hostile conf carries — the checks' former
     parameters, or new keys — no part of it reaches the SQL text or the bind values of any check."""
     from airflow.sdk.definitions.param import process_params
+
+    from include.wms_pipeline import load_evidence
+
+    monkeypatch.setattr(load_evidence, "Warehouse", _CommittedLoads)
 
     dag = dag_bag.dags[dag_id]
     checks = [task for task in dag.tasks if task.task_id.startswith("check_")]

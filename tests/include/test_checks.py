@@ -282,25 +282,38 @@ class _PushedXComs:
         return self.pushed.get((task_ids, key))
 
 
-def test_run_facts_reads_what_this_runs_tasks_pushed() -> None:
-    """One load per plain extract task, one per mapped partition (a skipped partition pushes None),
-    WMS counts from the plan tasks, and the window end to the second as a plain UTC datetime."""
+class _Committed:
+    def __init__(self, rows: list[tuple[str, str, int]]) -> None:
+        self.rows = rows
+
+    def has_table(self, name: str) -> bool:
+        return True
+
+    def committed_loads(self, dag_id: str, run_id: str) -> list[tuple[str, str, int]]:
+        return self.rows
+
+
+def test_run_facts_reads_the_loads_the_warehouse_recorded_committed() -> None:
+    """Loads come from etl_load_source (committed rows of this run), not from the extract tasks'
+    XComs; WMS counts from the plan tasks; the entities asked for from the `entities` param; and the
+    window end to the second as a plain UTC datetime."""
     pushed = {
-        ("extract_load_order_hdr", "return_value"): {"records_read": 3, "load_run_id": "a/try1"},
-        ("extract_load_allocation", "return_value"): [
-            {"records_read": 2, "load_run_id": "b/p0/try1"},
-            None,
-        ],
+        # A stale push is ignored: only what the warehouse recorded committed counts.
+        ("extract_load_order_hdr", "return_value"): {"records_read": 9, "load_run_id": "x/try1"},
         ("plan_allocation", "wms_count"): 7,
     }
     context = {
         "ti": _PushedXComs(pushed),
         "run_id": RUN_ID,
+        "dag": SimpleNamespace(dag_id="wms_full_sync"),
+        "params": {"entities": []},
         "data_interval_end": pendulum.datetime(2026, 1, 5, 6, 0, 0, 500_000, tz="UTC"),
         "dag_run": SimpleNamespace(run_after=None),
     }
-    facts = run_facts(context, ENTITIES, full_sync=True)
+    committed = _Committed([("a/try1", "order_hdr", 3), ("b/p0/try1", "allocation", 2)])
+    facts = run_facts(context, ENTITIES, full_sync=True, warehouse=committed)
     assert facts.loads == {"order_hdr": (Load(3, "a/try1"),), "allocation": (Load(2, "b/p0/try1"),)}
     assert facts.wms_counts == {"allocation": 7}
+    assert facts.selected == ENTITIES
     assert facts.window_end == WINDOW_END
     assert type(facts.window_end) is datetime

@@ -1,6 +1,6 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit,deletion-guard,distributed] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit,deletion-guard,operator-actions,distributed] [--kills N] [--intervals N]
 
 `distributed` (CeleryExecutor, two workers, SIGKILLs) is not in the default list: run it with --only
 distributed [--intervals N --kills N]; options --distributed-intervals / --distributed-kills (6 / 3).
@@ -224,6 +224,26 @@ def hostile_run(work: Path, postgres: Postgres | None) -> dict[str, Any]:
     return report
 
 
+def operator_actions_run(work: Path) -> dict[str, Any]:
+    """Operator actions through Airflow (issue 35): runs in the Airflow environment, which has the
+    local runner and the `airflow` CLI (operator_actions.py); one line per action with `wrong rows`."""
+    root = Path(__file__).resolve().parents[3]
+    airflow_python = Path(os.environ.get("WMS_VENVS_DIR", root / ".venvs")) / "airflow" / "bin" / "python"
+    path = os.pathsep.join([str(root), str(root / "dev"), str(root / "dev" / "reliability")])
+    result = subprocess.run(
+        [str(airflow_python), "-m", "wms_reliability.operator_actions", str(work / "operator-actions")],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in result.stdout.splitlines() if "wrong rows:" in line]
+    for line in lines:
+        print(line, flush=True)
+    return {"exit_code": result.returncode, "lines": lines, "tail": result.stderr.strip().splitlines()[-5:]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -261,6 +281,8 @@ def main() -> int:
                 report[part] = distributed(args.distributed_intervals, args.distributed_kills)
             elif part == "deletion-guard":
                 report[part] = deletion_guard()
+            elif part == "operator-actions":
+                report[part] = operator_actions_run(work)
             elif part == "soak":
                 report[part] = soak_run(work, args.intervals)
             elif part == "continuity":

@@ -33,7 +33,8 @@ def deleted_ids(wms: ScriptedWms, stream: str) -> set[int]:
     completed = [r for r in wms.rows.get("etl_full_sync_complete", []) if r["stream_name"] == stream]
     if not completed:
         return set()
-    newest = max(completed, key=lambda r: (r["completed_at"], r["sync_id"]))
+    # The newest sync is the one with the latest window end (issue 35), not the last one recorded.
+    newest = max(completed, key=lambda r: (r["window_end"], r["completed_at"], r["sync_id"]))
     seen = {
         r["record_id"]
         for r in wms.rows["etl_full_sync_seen"]

@@ -294,9 +294,9 @@ def _add_allocations(
 
 
 def _add_full_syncs(wms: ScriptedWms, order_count: int) -> None:
-    """s1 (newest completed) misses orders 3 and 4; order 4 was modified after s1's window, so only
-    order 3 is deleted. s0 (older, completed) misses order 5 and s2 (incomplete) sees nothing:
-    neither may delete anything."""
+    """s1 (newest completed, by window end) misses orders 3 and 4; order 4 was modified after s1's
+    window, so only order 3 is deleted. s0 (an older window, though recorded complete last) misses
+    order 5 and s2 (incomplete) sees nothing: neither may delete anything."""
     order_ids = range(1, order_count + 1)
     late = datetime(2025, 6, 9, tzinfo=UTC)
     for row in wms.rows["order_hdr"]:
@@ -317,7 +317,9 @@ def _add_full_syncs(wms: ScriptedWms, order_count: int) -> None:
             "sync_id": "s0",
             "stream_name": "order_hdr",
             "window_end": FULL_SYNC_WINDOW_END - timedelta(days=1),
-            "completed_at": FULL_SYNC_WINDOW_END - timedelta(hours=20),
+            # Recorded after s1 (an old sync's finalize cleared after a newer one completed, before
+            # issue 35): still older, by its window end.
+            "completed_at": FULL_SYNC_WINDOW_END + timedelta(hours=3),
         },
     )
     wms.add(

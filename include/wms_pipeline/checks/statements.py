@@ -34,12 +34,13 @@ def _audit_of_this_run(cfg: CheckSettings, facts: RunFacts, binds: Binds) -> str
 
 def tap_read_matches_audit(cfg: CheckSettings, facts: RunFacts, binds: Binds) -> str:
     """Per entity: the records the tap read (summed over its partitions) = the records the loader's
-    audit says it received for exactly those attempts. An entity that pushed nothing (not selected in
-    a manual subset) passes; the row comes from an aggregate, so it exists even then."""
+    audit says it received for exactly those attempts. An entity the run did not select (a manual
+    subset) passes; a selected one without a committed load fails naming it (`RunFacts.require`)."""
     columns = []
     for entity in cfg.entities:
         loads = facts.loads.get(entity)
         if not loads:
+            facts.require(entity, f"no committed load of it is recorded in {cfg.raw_schema}.etl_load_source")
             columns.append(f"    1 as {entity}_ok")
             continue
         received = binds.add(sum(load.records_read for load in loads))
@@ -135,6 +136,7 @@ def full_sync_counts_match_wms(cfg: CheckSettings, facts: RunFacts, binds: Binds
     for entity in cfg.entities:
         wms_count = facts.wms_counts.get(entity)
         if wms_count is None:
+            facts.require(entity, f"plan_{entity} recorded no WMS count")
             columns.append(f"    1 as {entity}_ok")
             continue
         # Markers in the order they appear in the text (python-oracledb binds by position).

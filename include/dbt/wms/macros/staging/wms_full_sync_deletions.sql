@@ -6,6 +6,8 @@
     purge_before, set from the wms_purge_horizon_days Variable) was purged by the WMS's retention, not
     deleted: it gets purged_in_wms_at instead of deleted_at. A sync the deletion guard held is not
     complete, so it marks nothing. `current_relation` must hold one row per id with its newest mod_ts.
+    The newest complete sync is the one with the latest cut-off (then the latest completion): an older
+    sync recorded complete later never becomes the newest (issue 35).
     Returns record_id, deleted_at, purged_in_wms_at (one of the two is set; both are the completion
     time of the sync that noticed the absence). -#}
 {% macro wms_full_sync_deletions(stream, current_relation) -%}
@@ -28,7 +30,8 @@
                 sync_complete.window_end,
                 sync_complete.completed_at,
                 row_number() over (
-                    order by sync_complete.completed_at desc, sync_complete.sync_id desc
+                    order by sync_complete.window_end desc, sync_complete.completed_at desc,
+                        sync_complete.sync_id desc
                 ) as sync_rank
             from {{ source('oracle_wms', 'etl_full_sync_complete') }} sync_complete
             where sync_complete.stream_name = '{{ stream }}'

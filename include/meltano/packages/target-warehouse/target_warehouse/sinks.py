@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from target_warehouse.dialects import WarehouseDialect
 from target_warehouse.errors import ConcurrentSchemaChange, WarehouseConfigError
 from target_warehouse.evolution import plan_evolution
 from target_warehouse.pending import ArrowStaging, AssembledBatch, PendingBatch, TextLengths
-from target_warehouse.tables import raw_table
+from target_warehouse.tables import LOAD_SOURCE, ensure_load_source_row, raw_table
 from target_warehouse.typed import TypedStream, typed_stream
 
 # A key-scan full sync sends the ids it saw as `<entity>__seen` (tap-oracle-wms keyscan.py).
@@ -142,6 +143,7 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
     def setup(self) -> None:
         """Create the schema, the etl_* tables and this stream's table, or evolve it to the schema."""
         self.connector.ensure_ready()
+        self._record_source()
         dialect = self.connector.dialect
         self._pending = PendingBatch(
             self.columns,
@@ -163,6 +165,24 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
             return
         declared = {c.name: self._declared_length(c) for c in self.columns}
         self._lengths = self._evolve(declared)
+
+    def _record_source(self) -> None:
+        """etl_load_source: the WMS this load reads (``wms_base_url``, ``wms_user``), before any batch."""
+        base_url = self.config.get("wms_base_url")
+        if not base_url:
+            return
+        table = self.connector.bookkeeping_table(LOAD_SOURCE)
+        with self.connector.begin() as conn:
+            conn.execute(
+                ensure_load_source_row(table),
+                {
+                    "b_run_id": self.batch_target.run_id,
+                    "b_stream_name": self.stream_name,
+                    "b_base_url": str(base_url),
+                    "b_user": str(self.config.get("wms_user") or ""),
+                    "b_now": self.connector.dialect.timestamp_value(dt.datetime.now(dt.UTC)),
+                },
+            )
 
     def _declared_length(self, column: ColumnSpec) -> int | None:
         if column.kind is not Kind.TEXT or not self.connector.dialect.bounded_strings:

@@ -28,6 +28,11 @@ QUARANTINE = "etl_quarantine"
 FULL_SYNC_SEEN = "etl_full_sync_seen"
 FULL_SYNC_COMPLETE = "etl_full_sync_complete"
 LOADED_WINDOWS = "etl_loaded_windows"
+# One row per load (run_id, stream_name, as in etl_load_audit): the WMS it read, written when the
+# stream starts, before any batch; committed_at and records_read are set by the orchestrator once the
+# whole extract-load succeeded (include/wms_pipeline/load_evidence.py).
+LOAD_SOURCE = "etl_load_source"
+_URL_LENGTH = 1000
 # One row per (full sync, stream): what the deletion guard decided and why (written by the DAG).
 FULL_SYNC_DECISION = "etl_full_sync_decision"
 AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present", "records_quarantined")
@@ -154,6 +159,21 @@ def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.Meta
             (ColumnSpec("reason", text), 4000, False),
         ],
     )
+    _table(
+        dialect,
+        metadata,
+        LOAD_SOURCE,
+        schema,
+        [
+            (*run, True),
+            (*stream, True),
+            (ColumnSpec("wms_base_url", text), _URL_LENGTH, False),
+            (ColumnSpec("wms_user", text), _NAME_LENGTH, False),
+            (ColumnSpec("started_at", stamp), None, False),
+            (ColumnSpec("committed_at", stamp), None, False),
+            (ColumnSpec("records_read", count), None, False),
+        ],
+    )
     return metadata
 
 
@@ -225,6 +245,25 @@ def ensure_audit_row(audit: sa.Table) -> sa.Insert:
     )
     return sa.insert(audit).from_select(
         ["run_id", "stream_name", "started_at", "finished_at", *AUDIT_COUNTS], select
+    )
+
+
+def ensure_load_source_row(load_source: sa.Table) -> sa.Insert:
+    """Record which WMS a load reads, once per (run_id, stream_name).
+
+    Binds: b_run_id, b_stream_name, b_base_url, b_user, b_now.
+    """
+    run_id = _typed_bind("b_run_id", load_source.c.run_id)
+    stream = _typed_bind("b_stream_name", load_source.c.stream_name)
+    base_url = _typed_bind("b_base_url", load_source.c.wms_base_url)
+    user = _typed_bind("b_user", load_source.c.wms_user)
+    now = _typed_bind("b_now", load_source.c.started_at)
+    existing = load_source.alias("t")
+    select = sa.select(run_id, stream, base_url, user, now).where(
+        ~sa.exists().where(existing.c.run_id == run_id, existing.c.stream_name == stream)
+    )
+    return sa.insert(load_source).from_select(
+        ["run_id", "stream_name", "wms_base_url", "wms_user", "started_at"], select
     )
 
 

@@ -58,6 +58,17 @@ class TargetWarehouse(SQLTarget):
             description="When set, the ids read per stream are recorded in etl_full_sync_seen.",
         ),
         th.Property(
+            "wms_base_url",
+            th.StringType,
+            description="The WMS the tap reads (base URL with environment, no credentials); recorded "
+            "per stream in etl_load_source.",
+        ),
+        th.Property(
+            "wms_user",
+            th.StringType,
+            description="The WMS API user (or OAuth2 client id) the tap reads as; recorded with it.",
+        ),
+        th.Property(
             "quarantine_threshold",
             th.IntegerType,
             default=0,
