@@ -310,7 +310,9 @@ def test_incremental_plans_its_window_once_before_every_extract(dag_bag: DagBag)
     """Every extract task and the record task read the one window plan_window chose (XCom)."""
     dag = dag_bag.dags["wms_incremental_sync"]
     plan = dag.get_task("plan_window")
-    assert plan.upstream_task_ids == {"deployment_ready"}
+    # The WMS source is verified before anything is planned or read (load_evidence.guard_run).
+    assert plan.upstream_task_ids == {"verify_wms_source"}
+    assert dag.get_task("verify_wms_source").upstream_task_ids == {"deployment_ready"}
     for extract in _extracts(dag).values():
         assert extract.upstream_task_ids == {"plan_window"}
     assert "plan_window" not in {task.task_id for task in dag_bag.dags["wms_full_sync"].tasks}
