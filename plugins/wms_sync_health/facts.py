@@ -41,7 +41,8 @@ def compute(warehouse: Warehouse, raw_schema: str, key: FactsKey, until: float |
     """Both numbers; `until` (monotonic) bounds each statement below the warehouse's own deadline.
 
     Deleted: the ids the newest completed full sync did not see whose newest version is older than its
-    window end, exactly what dbt staging marks deleted (macros/staging/wms_full_sync_deletions.sql).
+    window end (the deletion cut-off) and not older than its purge bound, exactly what dbt staging marks
+    deleted (macros/staging/wms_full_sync_deletions.sql).
     """
     table = f"{raw_schema}.{key.entity}"
     [(newest,)] = warehouse.rows(f"select max(mod_ts) from {table}", until=until)
@@ -50,7 +51,10 @@ def compute(warehouse: Warehouse, raw_schema: str, key: FactsKey, until: float |
         [(count,)] = warehouse.rows(
             f"select count(*) from (select id, max(mod_ts) as newest from {table} group by id) c "
             f"where c.newest < :window_end and not exists (select 1 from {raw_schema}.etl_full_sync_seen s "
-            "where s.sync_id = :sync_id and s.stream_name = :stream and s.record_id = c.id)",
+            "where s.sync_id = :sync_id and s.stream_name = :stream and s.record_id = c.id) "
+            # purged by the WMS's retention (older than the sync's purge bound) is not deleted
+            f"and not exists (select 1 from {raw_schema}.etl_full_sync_decision d where d.sync_id = :sync_id "
+            "and d.stream_name = :stream and c.newest < d.purge_before)",
             {"window_end": warehouse.bind_time(key.window_end), "sync_id": key.sync_id, "stream": key.entity},
             until=until,
         )

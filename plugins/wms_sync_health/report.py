@@ -286,7 +286,7 @@ class ReportBuilder:
         with self._guard("the completed full syncs"):
             rows = self.wh.rows(
                 "select stream_name, sync_id, window_end, completed_at from "
-                f"{self.table('etl_full_sync_complete')} order by completed_at desc, sync_id desc "
+                f"{self.table('etl_full_sync_complete')} order by window_end desc, completed_at desc, sync_id desc "
                 + limit_clause(self.wh.kind, 500)
             )
             self.full_syncs_read = True

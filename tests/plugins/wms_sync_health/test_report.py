@@ -79,7 +79,8 @@ def test_the_full_sync_and_the_records_it_marked_deleted_follow_the_dbt_rule(war
     health = _builder(warehouse).entity_health(LIMITS)["order_hdr"]
     assert health.full_sync_id == "full"
     assert health.full_sync_window_end == NOW - timedelta(days=1)
-    # Ids 1-5; the sync saw 1-3; 5's newest version is after the window end: only 4 is deleted.
+    # Ids 1-6; the sync saw 1-3; 5's newest version is after the window end, 6's is older than the sync's
+    # purge bound (purged by the WMS's retention): only 4 is deleted.
     assert health.marked_deleted == 1
 
 

@@ -21,6 +21,8 @@ create table wms_raw.etl_full_sync_seen (sync_id varchar(512) not null, stream_n
   record_id bigint not null, primary key (sync_id, stream_name, record_id));
 create table wms_raw.etl_full_sync_complete (sync_id varchar(512) not null, stream_name varchar(128) not null,
   window_end timestamptz, completed_at timestamptz, primary key (sync_id, stream_name));
+create table wms_raw.etl_full_sync_decision (sync_id varchar(512) not null, stream_name varchar(128) not null,
+  status varchar(16), purge_before timestamptz, primary key (sync_id, stream_name));
 create table wms_raw.etl_loaded_windows (run_id varchar(512) not null, stream_name varchar(128) not null,
   window_start timestamptz, window_end timestamptz, recorded_at timestamptz);
 create table wms_raw.order_hdr (id bigint not null, mod_ts timestamptz not null, order_nbr varchar(40),
@@ -29,7 +31,7 @@ create table wms_raw.order_hdr (id bigint not null, mod_ts timestamptz not null,
 
 
 def rows() -> dict[str, list[tuple[Any, ...]]]:
-    """Two days of runs for order_hdr; a full sync that saw ids 1-3 of 1-5 (4 is deleted, 5 is newer)."""
+    """Two days of runs for order_hdr; a full sync that saw ids 1-3 of 1-6 (4 is deleted, 5 is newer, 6 purged)."""
     full_end = NOW - timedelta(days=1)
     return {
         "etl_load_audit": [
@@ -83,6 +85,8 @@ def rows() -> dict[str, list[tuple[Any, ...]]]:
         ],
         "etl_full_sync_seen": [("full", "order_hdr", i) for i in (1, 2, 3)],
         "etl_full_sync_complete": [("full", "order_hdr", full_end, full_end + timedelta(minutes=5))],
+        # the full sync's purge bound: a record whose newest version is older was purged, not deleted
+        "etl_full_sync_decision": [("full", "order_hdr", "complete", full_end - timedelta(days=10))],
         "etl_loaded_windows": [
             (
                 "inc1",
@@ -106,6 +110,7 @@ def rows() -> dict[str, list[tuple[Any, ...]]]:
             (3, full_end - timedelta(hours=1), "A3", full_end, "full"),
             (4, full_end - timedelta(days=3), "A4", full_end, "old"),
             (5, NOW - timedelta(hours=2, minutes=30), "A5", NOW, "inc2"),
+            (6, full_end - timedelta(days=20), "A6", full_end, "old"),  # unseen, older than the purge bound
         ],
     }
 
