@@ -25,6 +25,7 @@ import psycopg
 
 from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 
+from .airflow_suite import run_e2e, summary
 from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
 from .continuity import continuity_run
 from .crash import crash_and_rerun
@@ -194,31 +195,12 @@ def hostile_run(work: Path, postgres: Postgres | None) -> dict[str, Any]:
         report = hostile(server, warehouses)
     finally:
         server.stop()
-    root = Path(__file__).resolve().parents[3]
-    airflow_python = Path(os.environ.get("WMS_VENVS_DIR", root / ".venvs")) / "airflow" / "bin" / "python"
-    result = subprocess.run(
-        [
-            str(airflow_python),
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-s",
-            "tests/e2e/test_hostile_conf.py",
-        ],
-        cwd=root,
-        env={**os.environ, "WMS_RELIABILITY_FULL": "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    # pytest -q prints its progress dots on the same line as a test's first output.
+    result = run_e2e("tests/e2e/test_hostile_conf.py")
     case_lines = [
         line.lstrip(".") for line in result.stdout.splitlines() if "executed:" in line and "leaked:" in line
     ]
     report["lines"] += case_lines
-    report["dag_suite"] = {"exit_code": result.returncode, "summary": result.stdout.strip().splitlines()[-1:]}
+    report["dag_suite"] = {"exit_code": result.returncode, "summary": summary(result)}
     for line in report["lines"]:
         print(line, flush=True)
     return report

@@ -4,34 +4,14 @@ failed for good; each followed by the one run that must read all of it."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
+from .airflow_suite import run_e2e, summary
 
 
 def continuity_run() -> dict[str, Any]:
-    airflow_python = Path(os.environ.get("WMS_VENVS_DIR", ROOT / ".venvs")) / "airflow" / "bin" / "python"
-    result = subprocess.run(
-        [
-            str(airflow_python),
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-s",
-            "tests/e2e/test_continuity.py",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "WMS_RELIABILITY_FULL": "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_e2e("tests/e2e/test_continuity.py")
     timeline = [
         match.group(1)
         for line in result.stdout.splitlines()
@@ -41,7 +21,7 @@ def continuity_run() -> dict[str, Any]:
         print(line, flush=True)
     return {
         "exit_code": result.returncode,
-        "summary": result.stdout.strip().splitlines()[-1:],
+        "summary": summary(result),
         "timeline": timeline,
         "failures": result.stdout[-4000:] if result.returncode else "",
     }

@@ -7,28 +7,23 @@ reports its outcome and the task instances each worker ran (the test's `distribu
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
+from .airflow_suite import run_e2e
+
 TEST = "tests/e2e/test_distributed_celery.py"
 
 
 def distributed(intervals: int, kills: int) -> dict[str, Any]:
     """One distributed scenario with `intervals` incremental intervals and `kills` worker kills."""
-    airflow_python = Path(os.environ.get("WMS_VENVS_DIR", ROOT / ".venvs")) / "airflow" / "bin" / "python"
-    command = [str(airflow_python), "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", TEST]
     env = {
-        **os.environ,
         "WMS_DISTRIBUTED_INTERVALS": str(intervals),
         "WMS_DISTRIBUTED_KILLS": str(kills),
         "WMS_DISTRIBUTED_BACKFILL_INTERVALS": "2",
     }
     started = time.monotonic()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = run_e2e(TEST, env)
     lines = result.stdout.splitlines()
     workers = [line.split("distributed: ", 1)[1] for line in lines if "distributed: " in line]
     report = {
