@@ -268,7 +268,9 @@ def test_dbt_s_user_is_granted_select_on_each_table_the_loader_creates(calls: li
             "ETL_FULL_SYNC_COMPLETE",
             "ETL_FULL_SYNC_DECISION",
             "ETL_FULL_SYNC_SEEN",
+            "ETL_LOADED_WINDOWS",
             "ETL_LOAD_AUDIT",
+            "ETL_LOAD_SOURCE",
             "ETL_QUARANTINE",
         )
     ]

@@ -146,9 +146,9 @@ def test_every_timestamp_keeps_microseconds_in_utc(dialect: OracleDialect, colum
         for column in table.columns
         if "TIMESTAMP" in column.type.compile(dialect=dialect.sa_dialect)
     ]
-    assert (
-        len(stamps) == 4 + 2 + 1 + 2
-    )  # raw (mod_ts, picked_ts, etl_extracted/loaded_at), audit, quarantine, complete
+    # raw (mod_ts, picked_ts, etl_extracted/loaded_at), audit, quarantine, complete, loaded windows
+    # (start, end, recorded), full-sync decision (cut-off, purge bound, decided), load source (started, committed)
+    assert len(stamps) == 4 + 2 + 1 + 2 + 3 + 3 + 2
     assert {rendered for _, rendered in stamps} == {"TIMESTAMP(6)"}, stamps
     stamp = dialect.converters()[Kind.TIMESTAMP]("2025-09-15T09:35:59.926171-03:00")
     assert (stamp.tzinfo, stamp.hour, stamp.microsecond) == (None, 12, 926171)  # naive UTC
