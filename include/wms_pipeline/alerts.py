@@ -351,7 +351,17 @@ def _connection_configured(conn_id: str) -> bool:
     return _connection_or_none(conn_id) is not None
 
 
-class SlackRunNotifier(SlackWebhookMessage):
+class _Untemplated:
+    """Our notifiers build every field in Python (`notify`), so nothing is rendered with Jinja: no
+    template can meet a hostile value, and no rendering depends on the DAG object the caller passes.
+    (Under `airflow dags test` a DAG callback gets a SerializedDAG, which has no `get_template_env`:
+    BaseNotifier's rendering raised AttributeError there and no alert was sent.)"""
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        return None
+
+
+class SlackRunNotifier(_Untemplated, SlackWebhookMessage):
     """DAG callback: the run's one Slack message (failed, or recovered after a failed run)."""
 
     def __init__(self, outcome: Outcome, slack_webhook_conn_id: str = settings.SLACK_CONN_ID) -> None:
@@ -369,20 +379,18 @@ class SlackRunNotifier(SlackWebhookMessage):
         super().notify(context)
 
 
-class EmailRunNotifier(SmtpNotifier):
+class EmailRunNotifier(_Untemplated, SmtpNotifier):
     """DAG callback: the run's one email; recipients from the Airflow Variable `wms_alert_emails`."""
 
     def __init__(self, outcome: Outcome, smtp_conn_id: str = settings.SMTP_CONN_ID) -> None:
-        super().__init__(
-            to="{{ var.value.get('" + settings.ALERT_EMAILS_VARIABLE + "', '') }}",
-            smtp_conn_id=smtp_conn_id,
-            subject="",
-            html_content="",
-        )
+        super().__init__(to="", smtp_conn_id=smtp_conn_id, subject="", html_content="")
         self.outcome: Outcome = outcome
 
     def notify(self, context: Any) -> None:
-        recipients = [r.strip() for r in str(self.to or "").replace(";", ",").split(",") if r.strip()]
+        from airflow.sdk import Variable
+
+        listed = Variable.get(settings.ALERT_EMAILS_VARIABLE, default="") or ""
+        recipients = [r.strip() for r in str(listed).replace(";", ",").split(",") if r.strip()]
         if not recipients or not _connection_configured(self.smtp_conn_id):
             log.warning(
                 "Email alert skipped: set Variable %s and connection %r",
@@ -396,6 +404,10 @@ class EmailRunNotifier(SmtpNotifier):
         self.to = recipients
         self.subject = email_subject(summary)
         self.html_content = email_html(summary)
+        if self.from_email is None:
+            # Read here, not by the provider: it would re-render the field with the DAG's Jinja env.
+            conn = _connection_or_none(self.smtp_conn_id)
+            self.from_email = conn.extra_dejson.get("from_email") if conn is not None else None
         super().notify(context)
 
 

@@ -14,6 +14,7 @@ import pytest
 from include.wms_pipeline import alerts
 from include.wms_pipeline.alerts import (
     ERROR_XCOM_KEY,
+    EmailRunNotifier,
     FailedTask,
     RunSummary,
     SlackRunNotifier,
@@ -27,7 +28,7 @@ from include.wms_pipeline.alerts import (
     summarise_failed_run,
     summarise_recovery,
 )
-from local_runner.receivers import WebhookReceiver
+from local_runner.receivers import SmtpReceiver, WebhookReceiver
 
 DAG_ID = "wms_incremental_sync"
 RUN_ID = "scheduled__2026-01-05T04:00:00+00:00"
@@ -293,3 +294,26 @@ def test_a_success_after_a_failure_posts_one_recovery(slack: WebhookReceiver) ->
     [post] = slack.wait_for(1, timeout=10)
     assert "WMS sync recovered" in post.json()["text"]
     assert "scheduled__earlier" in post.json()["text"]
+
+
+def test_a_callback_given_a_serialized_dag_still_posts(slack: WebhookReceiver) -> None:
+    """`airflow dags test` passes the DAG callbacks a SerializedDAG, which cannot render templates:
+    the notifiers render nothing, so the message still goes out."""
+    previous = SimpleNamespace(run_id="scheduled__earlier", state="failed")
+    serialized = SimpleNamespace(dag_id=DAG_ID)  # no get_template_env, like SerializedDAG
+    SlackRunNotifier("recovered")({"dag": serialized, "ti": FakeTi(previous=previous), "run_id": RUN_ID})
+    [post] = slack.wait_for(1, timeout=10)
+    assert "WMS sync recovered" in post.json()["text"]
+
+
+def test_the_email_goes_to_the_variable_s_recipients(monkeypatch: pytest.MonkeyPatch) -> None:
+    with SmtpReceiver() as smtp:
+        monkeypatch.setenv("AIRFLOW_CONN_WMS_ALERTS_SMTP", json.dumps(smtp.connection()))
+        monkeypatch.setenv("AIRFLOW_VAR_WMS_ALERT_EMAILS", "oncall@example.com; data@example.com")
+        monkeypatch.setattr(alerts, "_known_secrets", lambda: [])
+        previous = SimpleNamespace(run_id="scheduled__earlier", state="failed")
+        context = {"dag": SimpleNamespace(dag_id=DAG_ID), "ti": FakeTi(previous=previous), "run_id": RUN_ID}
+        EmailRunNotifier("recovered")(context)
+        [message] = smtp.wait_for(1, timeout=10)
+    assert sorted(message.recipients) == ["data@example.com", "oncall@example.com"]
+    assert "recovered" in message.subject.lower()
