@@ -21,7 +21,8 @@ The scheduler notices the missing heartbeats, the task is retried, and its retry
 still alive; a fresh worker (new directories) then replaces the dead one.
 
 The warehouse must hold exactly every (id, mod_ts) version the WMS showed, once. The fast variant runs
-in scripts/test; `scripts/reliability --only distributed` runs more intervals and more kills
+in `scripts/reliability --only distributed` (more intervals and more kills there) until it has passed end
+to end; then in scripts/test
 (WMS_DISTRIBUTED_INTERVALS, WMS_DISTRIBUTED_KILLS, WMS_DISTRIBUTED_BACKFILL_INTERVALS).
 """
 
@@ -47,6 +48,13 @@ from local_runner.warehouse import RAW_SCHEMA, WarehouseReader
 from throwaway_postgres.pytest_plugin import PostgresHandle
 from throwaway_postgres.redis_server import RedisInfo
 from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
+
+# Not yet seen passing end to end (RELIABILITY.md): it runs in `scripts/reliability --only distributed`
+# (which sets WMS_RELIABILITY_FULL=1), not in scripts/test, until a complete pass is recorded.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("WMS_RELIABILITY_FULL") != "1",
+    reason="the distributed Celery run is in scripts/reliability --only distributed until it has passed end to end",
+)
 
 INCREMENTAL, FULL = "wms_incremental_sync", "wms_full_sync"
 START = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)
