@@ -96,6 +96,8 @@ class Warehouse:
         try:
             cursor = self.connection.cursor()
             try:
+                if self.kind == "oracle":
+                    _bind_times_as_timestamps(cursor, params)
                 with self._limited(cursor, left):
                     cursor.execute(text, params)
                     return [tuple(row) for row in cursor.fetchall()]
@@ -133,6 +135,18 @@ class Warehouse:
         if self.kind != "duckdb":
             with contextlib.suppress(Exception):  # the connection is closed right after anyway
                 self.connection.rollback()
+
+
+def _bind_times_as_timestamps(cursor: Any, params: Mapping[str, Any]) -> None:
+    """python-oracledb binds a datetime as DATE by default, which drops the fractional seconds the
+    bookkeeping columns (TIMESTAMP(6)) hold: name those binds TIMESTAMP."""
+    import oracledb
+
+    times = {
+        name: oracledb.DB_TYPE_TIMESTAMP for name, value in params.items() if isinstance(value, datetime)
+    }
+    if times:
+        cursor.setinputsizes(**times)
 
 
 def _is_timeout(error: Exception) -> bool:
