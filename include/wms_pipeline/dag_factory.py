@@ -217,8 +217,8 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
     writer_pool = settings.DUCKDB_WRITER_POOL if kind == "duckdb" else settings.WMS_API_POOL
     # Every other task that opens the warehouse (checks, finalize, dbt): on DuckDB, even a reader
     # cannot open the file while another process writes it, so they take the same pool. Elsewhere
-    # they take the one-slot transform pool: backfill runs do not count toward max_active_runs, and
-    # two runs must not merge into the same incremental models at once.
+    # they (and the dbt build, below) take the one-slot transform pool: backfill runs do not count
+    # toward max_active_runs, and two runs must not merge into the same incremental models at once.
     warehouse_args: dict[str, Any] = {
         "pool": settings.DUCKDB_WRITER_POOL if kind == "duckdb" else settings.TRANSFORM_POOL
     }
@@ -301,11 +301,18 @@ def build_sync_dag(config: SyncDagConfig) -> DAG:
             render_config=dbt.render_config(),
             operator_args={
                 "full_refresh": True if config.full_sync else "{{ params.full_refresh }}",
-                **warehouse_args,
+                **(warehouse_args if kind == "duckdb" else {}),
             },
             default_args=default_args,
         )
         dbt.report_after_the_build(transform)
+        if kind != "duckdb":
+            # The one `dbt build` of the stage takes the one-slot transform pool: two runs never build
+            # at once. The model tasks only report its results; they run dbt themselves only after a
+            # retry or a cleared run (Cosmos skips the producer then), and pooling them too would make
+            # such a run's models build one by one (the backfill test's reprocessing went 1.5 -> 4 min
+            # per run): that fallback is not serialised across runs (docs/runbook.md).
+            dbt.producer_of(transform).pool = settings.TRANSFORM_POOL
         chain(extract_load, extracts_done, load_checks)
         if config.full_sync:
             # Deletion marks only for records older than the cut-off minus at least the incremental

@@ -115,6 +115,12 @@ def render_config(select: list[str] | None = None) -> RenderConfig:
     )
 
 
+def producer_of(group: TaskGroup) -> Any:
+    """The WATCHER group's producer: the task that runs the one `dbt build` of the stage."""
+    [producer] = [task for task in group if task.task_id == f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    return producer
+
+
 def report_after_the_build(group: TaskGroup) -> None:
     """Start the model tasks of a WATCHER task group only once its producer (the one `dbt build`) is done.
 
@@ -129,7 +135,7 @@ def report_after_the_build(group: TaskGroup) -> None:
     own task, with its own alert, and on that task's retry dbt builds it alone. A model skipped
     because an upstream one failed is reported failed, not skipped, so it is retried the same way.
     """
-    [producer] = [task for task in group if task.task_id == f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    producer = producer_of(group)
     producer.retries = 1
     producer.retry_delay = timedelta(0)
     producer.retry_exponential_backoff = 0

@@ -41,7 +41,7 @@ def required_pools(kind: str) -> tuple[PoolSpec, ...]:
         pools.append(PoolSpec(settings.DUCKDB_WRITER_POOL, 1, "DuckDB allows one writing process"))
     else:
         pools.append(
-            PoolSpec(settings.TRANSFORM_POOL, 1, "One dbt model or check at a time, across every run")
+            PoolSpec(settings.TRANSFORM_POOL, 1, "One dbt build or check at a time, across every run")
         )
     return tuple(pools)
 

@@ -67,10 +67,12 @@ def test_every_statement_of_the_page_is_one_oracle_accepts(oracle: StandIn) -> N
     )
     assert result.returncode == 0, result.stderr[-4000:]
     shown = json.loads(result.stdout.strip().splitlines()[-1])
-    assert shown["kind"] == "oracle" and shown["error"] is None, shown
+    assert shown["kind"] == "oracle", shown
+    assert shown["error"] is None, shown
     report = oracle.report()
     assert report.violations == [], report.violations
     assert report.errors() == [], report.errors()
-    assert shown["notes"] == [] and shown["problems"] == [], shown
+    assert shown["notes"] == [], shown
+    assert shown["problems"] == [], shown
     selects = [s for s in report.statements if s["sql"].lstrip().lower().startswith("select")]
     assert len(selects) >= 5, [s["sql"] for s in report.statements]
