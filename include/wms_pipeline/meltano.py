@@ -484,7 +484,8 @@ def run_window(
 
     `covered_until` is where the time loaded without a gap ends, as the warehouse records it (see
     `loaded_windows.read`): a scheduled run starts there when it is earlier than its interval start,
-    and so does a manual run without a logical date.
+    and so does a manual run (with a logical date only within WMS_MAX_CATCH_UP_HOURS); backfills read
+    exactly their interval.
     """
     params = context.get("params") or {}
     dag_run = context["dag_run"]
@@ -496,6 +497,7 @@ def run_window(
         run_after=run_after,
         covered_until=None if full_sync else covered_until,
         continue_from_coverage=str(getattr(run_type, "value", run_type)) == "scheduled",
+        continue_within_limit=str(getattr(run_type, "value", run_type)) == "manual",
         max_catch_up=max_catch_up,
         default_span=default_span,
         start_override=params.get("window_start") or None,

@@ -77,6 +77,7 @@ def window_for_run(
     default_span: timedelta,
     covered_until: datetime | None = None,
     continue_from_coverage: bool = False,
+    continue_within_limit: bool = False,
     max_catch_up: timedelta | None = None,
     start_override: str | None = None,
     end_override: str | None = None,
@@ -92,7 +93,10 @@ def window_for_run(
         covered_until: where the time loaded without a gap ends (see `covered_until`), from the
             warehouse; None when nothing was loaded yet.
         continue_from_coverage: a scheduled run: start at `covered_until` when it is earlier than the
-            interval start. Backfills and manual runs with a logical date read exactly their interval.
+            interval start (beyond `max_catch_up`: CatchUpTooLong).
+        continue_within_limit: a manual run with a logical date: start at `covered_until` when it is
+            earlier than the interval start by at most `max_catch_up`, else read the interval alone (an
+            operator re-reading an old interval is not refused). Backfills read exactly their interval.
         max_catch_up: the longest stretch before the interval start a run may catch up on.
         start_override: an explicit start (param `window_start`), e.g. for an initial load.
         end_override: an explicit end (param `window_end`).
@@ -111,8 +115,11 @@ def window_for_run(
         return ExtractionWindow(parse_instant(start_override, "window_start"), end)
     if data_interval_start is not None:
         start = data_interval_start.astimezone(UTC)
-        if continue_from_coverage and covered_until is not None and covered_until < start:
-            start = _bounded(covered_until, start, max_catch_up)
+        if covered_until is not None and covered_until < start:
+            if continue_from_coverage:
+                start = _bounded(covered_until, start, max_catch_up)
+            elif continue_within_limit and (max_catch_up is None or start - covered_until <= max_catch_up):
+                start = covered_until
     elif covered_until is not None and covered_until < end:
         # A manual run without a logical date continues where the loaded time ends.
         own_start = end - default_span

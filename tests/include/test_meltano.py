@@ -340,10 +340,10 @@ def test_no_grant_is_asked_of_a_loader_that_does_not_own_the_raw_tables_or_is_db
     [
         ("scheduled", WINDOW.start - timedelta(hours=6)),  # continues where the loaded time ended
         ("backfill", WINDOW.start),  # exactly its interval
-        ("manual", WINDOW.start),  # a manual run with a logical date: exactly its interval
+        ("manual", WINDOW.start - timedelta(hours=6)),  # with a logical date: within the maximum
     ],
 )
-def test_only_a_scheduled_run_continues_from_the_loaded_time(run_type: str, expected_start: datetime) -> None:
+def test_only_a_backfill_reads_exactly_its_interval(run_type: str, expected_start: datetime) -> None:
     from airflow.utils.types import DagRunType
 
     context: dict[str, Any] = {

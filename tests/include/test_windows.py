@@ -105,8 +105,29 @@ def test_a_scheduled_run_whose_interval_follows_the_loaded_time_reads_its_interv
     assert _scheduled(None) == ExtractionWindow(T0, T1)  # nothing loaded yet (a new deployment)
 
 
-def test_a_backfill_or_manual_run_with_a_logical_date_reads_exactly_its_interval() -> None:
+def test_a_backfill_reads_exactly_its_interval() -> None:
     assert _scheduled(T0 - 6 * H, continuous=False) == ExtractionWindow(T0, T1)
+
+
+def _manual_with_logical_date(covered_until: datetime) -> ExtractionWindow:
+    return window_for_run(
+        data_interval_start=T0,
+        data_interval_end=T1,
+        run_after=T1,
+        default_span=SPAN,
+        covered_until=covered_until,
+        continue_within_limit=True,
+        max_catch_up=MAX,
+    )
+
+
+def test_a_manual_run_with_a_logical_date_continues_from_the_loaded_time_within_the_maximum() -> None:
+    """A first incremental run after the initial full sync covers the time since the sync's cut-off."""
+    assert _manual_with_logical_date(T0 - 29 * H) == ExtractionWindow(T0 - 29 * H, T1)
+
+
+def test_a_manual_run_of_an_old_interval_beyond_the_maximum_reads_its_interval_and_is_not_refused() -> None:
+    assert _manual_with_logical_date(T0 - 73 * H) == ExtractionWindow(T0, T1)
 
 
 def test_a_catch_up_longer_than_the_maximum_fails_naming_the_full_sync_and_the_backfill() -> None:
