@@ -32,6 +32,7 @@ from table_comparison import table_differences
 from test_marts_match_simulator import COMPARED
 from warehouses import query_duckdb, query_postgres
 
+from include.wms_pipeline.dag_factory import SyncDagConfig
 from local_runner.airflow_home import LocalAirflow
 from local_runner.warehouse import task_states
 from throwaway_postgres.pytest_plugin import PostgresHandle
@@ -39,7 +40,8 @@ from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 from wms_simulator.visibility import delete_records, hide_facility, unhide
 
 START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
-MARGIN = timedelta(minutes=30)  # the incremental lookback: the deletion margin's default
+# The deletion margin's default: the incremental lookback of the DAGs' definition (no DAG sets another).
+MARGIN = timedelta(minutes=SyncDagConfig.__dataclass_fields__["lookback_minutes"].default)
 COMMIT_DELAY = timedelta(minutes=20)  # the late order's commit: after the full sync planned
 PASSWORD = "e2e-wms-password-0193"
 GUARD = {"*": {"max_percent": 2, "min_records": 3}}
