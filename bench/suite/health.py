@@ -19,6 +19,7 @@ from typing import Any
 from unittest import mock
 
 from bench.suite import common
+from include.wms_pipeline.settings import ENTITIES_ALL
 
 HISTORY_ROWS = 10_000_000
 VERSIONS_PER_ID = 4
@@ -53,20 +54,7 @@ def build(path: Path, rows: int) -> dict[str, Any]:
             "now() - to_hours(r * 2) as started_at, now() - to_hours(r * 2) + interval 5 minute as finished_at, "
             "1000 as records_received, 900 as records_inserted, 95 as records_already_present, "
             "5 as records_quarantined from range(360) t(r), unnest(?::varchar[]) u(s)",
-            [
-                [
-                    "order_status",
-                    "allocation_status",
-                    "facility",
-                    "company",
-                    "item",
-                    "location",
-                    "inventory",
-                    "allocation",
-                    "order_hdr",
-                    "order_dtl",
-                ]
-            ],
+            [list(ENTITIES_ALL)],
         )
         conn.execute(
             "create table wms_raw.etl_quarantine as select 'run-' || (i % 360) as run_id, 'order_hdr' as stream_name, "
