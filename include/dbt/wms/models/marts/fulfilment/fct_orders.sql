@@ -86,8 +86,9 @@ final as (
         coalesce(lt.units_packed, 0) as units_packed,
         case
             when lt.units_ordered > 0
-                then cast(lt.units_allocated as {{ wms_type_double() }})
-                / cast(lt.units_ordered as {{ wms_type_double() }})
+                then
+                    cast(lt.units_allocated as {{ wms_type_double() }})
+                    / cast(lt.units_ordered as {{ wms_type_double() }})
         end as fill_rate,
         fo.is_open,
         fo.is_cancelled,

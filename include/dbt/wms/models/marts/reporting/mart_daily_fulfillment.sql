@@ -99,8 +99,9 @@ final as (
         coalesce(s.units_shipped, 0) as units_shipped,
         case
             when s.shipped_orders_units_ordered > 0
-                then cast(s.units_shipped as {{ wms_type_double() }})
-                / cast(s.shipped_orders_units_ordered as {{ wms_type_double() }})
+                then
+                    cast(s.units_shipped as {{ wms_type_double() }})
+                    / cast(s.shipped_orders_units_ordered as {{ wms_type_double() }})
         end as fill_rate,
         {{ wms_microseconds_to_hours('s.median_cycle_microseconds') }} as median_order_cycle_hours
     from facility_days fd
