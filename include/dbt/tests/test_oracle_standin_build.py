@@ -163,6 +163,11 @@ def test_second_build_merges_into_the_incremental_facts(second_build: tuple[Repo
         statements = _node_statements(report, model)
         assert any(f"merge into wms.{model} " in s for s in statements), model
         assert not any(f"create table wms.{model} " in s for s in statements), model
+    # dbt's own is_incremental() chose the incremental branch: the model's filter on its own table,
+    # with dbt.dateadd's Oracle form, on dbt-oracle's real materialization (not the offline-compile switch).
+    orders = " ".join(_node_statements(report, "fct_orders"))
+    assert "numtodsinterval" in orders
+    assert "from wms.fct_orders" in orders
 
 
 def test_reverted_database_as_service_name_fails_the_second_build_with_ora_00955(

@@ -100,8 +100,8 @@ final as (
         case
             when fo.is_shipped = 1 and fo.order_shipped_at is not null and fo.req_ship_date is not null
                 then cast(greatest(
-                    {{ wms_days_between('fo.req_ship_date',
-                        wms_local_date('fo.order_shipped_at', 'fo.time_zone_name')) }},
+                    {{ dbt.datediff('fo.req_ship_date',
+                        wms_local_date('fo.order_shipped_at', 'fo.time_zone_name'), 'day') }},
                     0
                 ) as {{ dbt.type_int() }})
         end as days_late,
