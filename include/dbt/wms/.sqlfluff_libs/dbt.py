@@ -22,3 +22,7 @@ def type_float() -> str:
 def dateadd(datepart: str, interval: object, from_date_or_timestamp: str) -> str:
     # SQLFluff's var() renders empty: keep the call parseable.
     return f"dateadd({datepart}, {str(interval) or '1'}, {from_date_or_timestamp})"
+
+
+def datediff(first_date: str, second_date: str, datepart: str) -> str:
+    return f"datediff({datepart}, {first_date}, {second_date})"
