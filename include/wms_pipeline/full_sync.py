@@ -16,6 +16,7 @@ from airflow.sdk import BaseHook
 
 from include.wms_pipeline import deletion_guard, settings
 from include.wms_pipeline.checks.binds import Binds
+from include.wms_pipeline.late_commits import deletion_cutoff as deletion_cutoff  # noqa: PLC0414 - re-exported
 from include.wms_pipeline.meltano import wms_auth, wms_base_url
 from include.wms_pipeline.partitions import share_partitions, split_id_range
 from include.wms_pipeline.wms_api import WmsClient
@@ -170,17 +171,6 @@ _DECISION_COLUMNS = (
     "sync_id, stream_name, status, scope, previous_scope, live_records, would_mark, purged, "
     "deletion_cutoff, purge_before, decided_at, reason"
 )
-
-
-def deletion_cutoff(window_end: datetime, planned_at: datetime | None, margin: timedelta) -> datetime:
-    """The instant before which a record this sync did not see may be marked deleted: the window end
-    or the earliest plan time, whichever is earlier, minus `margin` (at least the incremental lookback),
-    to the second. A record stamped just before the cut-off that commits after the plan (or a WMS clock
-    a little behind Airflow's) is then never marked deleted by this sync (issue 34 item 1)."""
-    if window_end.tzinfo is None or (planned_at is not None and planned_at.tzinfo is None):
-        raise ValueError("the window end and the plan time must be aware datetimes")
-    earliest = min(window_end, planned_at) if planned_at is not None else window_end
-    return (earliest - margin).astimezone(UTC).replace(microsecond=0)
 
 
 def _bind_time(kind: str, moment: datetime) -> datetime:

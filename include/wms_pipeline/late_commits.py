@@ -9,9 +9,11 @@ full sync inserts was not in the warehouse. Of that, the versions older than
 no incremental run read or will read: the incremental runs missed them. A count above 0 means
 commits later than the lookback (or windows that never ran); docs/runbook.md says what to do. The
 first load of an empty table (no row from any other run than this full sync's) counts nothing:
-there were no incremental runs to miss anything.
+there were no incremental runs to miss anything. The count goes into the load's row of the load audit
+(`etl_load_audit.missed_by_incremental`, NULL for every other load), where on-call finds it.
 
-No Airflow import here: the reliability harness (dev/reliability) counts with the same statement.
+No Airflow import here: the reliability harness (dev/reliability) counts with the same statement and
+records a full sync's deletion cut-off with the same function as the DAG's finalize task.
 """
 
 from __future__ import annotations
@@ -78,3 +80,38 @@ def count_missed_versions(
     finally:
         cursor.close()
     return int(row[0]) if row else 0
+
+
+def record_missed_versions(
+    conn: Any, kind: str, raw_schema: str, entity: str, load_run_id: str, missed: int
+) -> None:
+    """Write `missed` into the load audit row of `load_run_id` (the loader's column
+    `etl_load_audit.missed_by_incremental`) and commit. A load that received no record has no audit
+    row (and missed nothing). A DB-API connection; values are bound."""
+    if not settings.SCHEMA_NAME.fullmatch(raw_schema):
+        raise ValueError(f"raw schema {raw_schema!r} is not a plain lowercase name")
+    placeholders = {"oracle": (":1", ":2", ":3"), "duckdb": ("?", "?", "?"), "postgres": ("%s", "%s", "%s")}
+    if kind not in placeholders:
+        raise ValueError(f"unknown warehouse kind {kind!r}; expected oracle, postgres or duckdb")
+    count, run, stream = placeholders[kind]
+    cursor = conn.cursor()
+    try:
+        cursor.execute(
+            f"update {raw_schema}.etl_load_audit set missed_by_incremental = {count} "
+            f"where run_id = {run} and stream_name = {stream}",
+            (int(missed), load_run_id, entity),
+        )
+    finally:
+        cursor.close()
+    conn.commit()
+
+
+def deletion_cutoff(window_end: datetime, planned_at: datetime | None, margin: timedelta) -> datetime:
+    """The instant before which a record this sync did not see may be marked deleted: the window end
+    or the earliest plan time, whichever is earlier, minus `margin` (at least the incremental lookback),
+    to the second. A record stamped just before the cut-off that commits after the plan (or a WMS clock
+    a little behind Airflow's) is then never marked deleted by this sync (issue 34 item 1)."""
+    if window_end.tzinfo is None or (planned_at is not None and planned_at.tzinfo is None):
+        raise ValueError("the window end and the plan time must be aware datetimes")
+    earliest = min(window_end, planned_at) if planned_at is not None else window_end
+    return (earliest - margin).astimezone(UTC).replace(microsecond=0)

@@ -402,17 +402,24 @@ class MeltanoRunOperator(BashOperator):
 
     def report_missed_versions(self, context: Any, run_id: str) -> int:
         """Log how many versions this full-sync load found that the incremental runs had missed
-        (include/wms_pipeline/late_commits.py): above 0, commits later than the lookback."""
-        from include.wms_pipeline.late_commits import count_missed_versions, missed_before
+        (include/wms_pipeline/late_commits.py), and write it into the load's audit row
+        (`etl_load_audit.missed_by_incremental`): above 0, commits later than the lookback."""
+        from include.wms_pipeline.late_commits import (
+            count_missed_versions,
+            missed_before,
+            record_missed_versions,
+        )
 
         before = missed_before(self.window(context).end, self.default_span, self.lookback_minutes)
         hook: Any = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID).get_hook()  # type: ignore[no-untyped-call]
         conn = hook.get_conn()
         try:
             sync_prefix = f"{context['dag'].dag_id}/{context['run_id']}/"  # load_run_id's first parts
+            kind = settings.warehouse_kind()
             missed = count_missed_versions(
-                conn, settings.warehouse_kind(), settings.RAW_SCHEMA, self.entity, run_id, before, sync_prefix
+                conn, kind, settings.RAW_SCHEMA, self.entity, run_id, before, sync_prefix
             )
+            record_missed_versions(conn, kind, settings.RAW_SCHEMA, self.entity, run_id, missed)
         finally:
             conn.close()
         if missed:

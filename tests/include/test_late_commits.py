@@ -1,5 +1,6 @@
 """The full sync counts the versions the incremental runs missed (commits later than the lookback),
-logs them for on-call and returns them to XCom, on DuckDB and PostgreSQL."""
+logs them for on-call, writes them into the load audit (etl_load_audit.missed_by_incremental) and
+returns them to XCom, on DuckDB and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,12 +14,18 @@ import duckdb
 import pytest
 from structlog.testing import capture_logs
 
-from include.wms_pipeline.late_commits import count_missed_versions, missed_before, missed_versions_sql
+from include.wms_pipeline.late_commits import (
+    count_missed_versions,
+    missed_before,
+    missed_versions_sql,
+    record_missed_versions,
+)
 from include.wms_pipeline.meltano import MeltanoRunOperator
 
 WINDOW_END = datetime(2026, 3, 8, 3, tzinfo=UTC)  # a Sunday 03:00 full sync
 SYNC = "wms_full_sync/scheduled__2026-03-01/"  # the full sync's run: every partition's run id starts so
 RUN = SYNC + "allocation/p0/try1"
+ANOTHER_RUN = SYNC + "allocation/p2/try1"  # a partition that inserted nothing older than the cut-off
 CUT_OFF = missed_before(WINDOW_END, timedelta(hours=2), 240)
 # (id, mod_ts, run): two versions only the full sync loaded and older than the cut-off (missed),
 # one it loaded that is newer (the incremental runs had not come to it yet), one an incremental
@@ -50,6 +57,11 @@ def test_only_known_entities_and_plain_schemas_become_identifiers() -> None:
         missed_versions_sql("duckdb", "wms_raw.x--", "allocation", 3)
     with pytest.raises(ValueError, match="unknown warehouse kind"):
         missed_versions_sql("sqlite", "wms_raw", "allocation", 3)
+    conn = duckdb.connect()
+    with pytest.raises(ValueError, match="plain lowercase"):
+        record_missed_versions(conn, "duckdb", "wms_raw.x--", "allocation", RUN, 1)
+    with pytest.raises(ValueError, match="unknown warehouse kind"):
+        record_missed_versions(conn, "sqlite", "wms_raw", "allocation", RUN, 1)
 
 
 def _fill(conn: Any, placeholder: str, rows: list[tuple[int, datetime, str]] = ROWS) -> None:
@@ -60,7 +72,22 @@ def _fill(conn: Any, placeholder: str, rows: list[tuple[int, datetime, str]] = R
         cursor.execute(
             f"insert into wms_raw.allocation values ({placeholder}, {placeholder}, {placeholder})", row
         )
+    # the load audit's key and the loader's column (the loader's own tests create the whole table)
+    cursor.execute(
+        "create table wms_raw.etl_load_audit (run_id varchar(512), stream_name varchar(128), "
+        "records_inserted bigint, missed_by_incremental bigint)"
+    )
+    for run in (RUN, ANOTHER_RUN):
+        cursor.execute(
+            f"insert into wms_raw.etl_load_audit values ({placeholder}, 'allocation', 3, null)", (run,)
+        )
     conn.commit()
+
+
+def _audit(conn: Any) -> dict[str, int | None]:
+    cursor = conn.cursor()
+    cursor.execute("select run_id, missed_by_incremental from wms_raw.etl_load_audit")
+    return {str(run): missed for run, missed in cursor.fetchall()}
 
 
 def test_counts_the_loads_own_versions_older_than_the_cut_off_on_duckdb() -> None:
@@ -88,12 +115,14 @@ def test_counts_the_loads_own_versions_older_than_the_cut_off_on_postgresql() ->
             # the session's zone must not matter: the cut-off is an aware instant
             conn.execute("set time zone 'America/Sao_Paulo'")
             assert count_missed_versions(conn, "postgres", "wms_raw", "allocation", RUN, CUT_OFF, SYNC) == 2
+            record_missed_versions(conn, "postgres", "wms_raw", "allocation", RUN, 2)
+            assert _audit(conn) == {RUN: 2, ANOTHER_RUN: None}
         finally:
             conn.execute("drop schema wms_raw cascade")
             conn.commit()
 
 
-def test_the_full_sync_task_logs_and_returns_what_the_incremental_runs_missed(
+def test_the_full_sync_task_logs_records_in_the_audit_and_returns_what_the_incremental_runs_missed(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     path = str(tmp_path / "warehouse.duckdb")
@@ -124,13 +153,17 @@ def test_the_full_sync_task_logs_and_returns_what_the_incremental_runs_missed(
     }
     with capture_logs() as logs:
         assert operator.report_missed_versions(context, RUN) == 2
+    with duckdb.connect(path) as conn:  # what on-call reads in the load audit
+        assert _audit(conn) == {RUN: 2, ANOTHER_RUN: None}
     warnings = [_text(entry) for entry in logs if entry["log_level"] == "warning"]
     assert len(warnings) == 1
     assert "2 version(s) of allocation modified before 2026-03-07T21:00:00+00:00" in warnings[0]
     assert "240-minute lookback" in warnings[0]
     with capture_logs() as logs:
-        assert operator.report_missed_versions(context, "another/run") == 0
+        assert operator.report_missed_versions(context, ANOTHER_RUN) == 0
     assert [entry["log_level"] for entry in logs] == ["info"]
+    with duckdb.connect(path) as conn:  # 0, not NULL: this load was a full sync's and missed nothing
+        assert _audit(conn) == {RUN: 2, ANOTHER_RUN: 0}
 
 
 def _text(entry: dict[str, Any]) -> str:

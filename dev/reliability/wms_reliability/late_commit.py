@@ -42,7 +42,12 @@ from .soak import STAGING_MODELS
 REPO_ROOT = Path(__file__).resolve().parents[3]
 if str(REPO_ROOT) not in sys.path:  # the product's count of missed versions (no Airflow import)
     sys.path.insert(0, str(REPO_ROOT))
-from include.wms_pipeline.late_commits import count_missed_versions, missed_before  # noqa: E402
+from include.wms_pipeline.late_commits import (  # noqa: E402
+    count_missed_versions,
+    deletion_cutoff,
+    missed_before,
+    record_missed_versions,
+)
 
 INTERVAL = timedelta(hours=2)
 DBT_PROJECT = REPO_ROOT / "include" / "dbt" / "wms"
@@ -83,6 +88,7 @@ class LateCommitReport:
     awaiting_next_full_sync: int = 0  # current versions that committed too late for every read so far
     missed_expected: int = 0  # versions the full sync found that the incremental runs had missed
     missed_reported: int = 0  # the same counted by the product's statement
+    missed_in_audit: int = 0  # the same as the load audit shows it (etl_load_audit.missed_by_incremental)
     full_sync_inserted: int = 0
     reread_rows: int = 0  # rows the incremental runs read that were already present (lookback cost)
     incremental_rows: int = 0
@@ -102,16 +108,27 @@ def _versions(url: str, entity: str) -> list[tuple[int, datetime, str]]:
     return [(int(r[0]), utc(r[1]), str(r[2])) for r in rows]
 
 
-def _count_missed(url: str, entity: str, before: datetime) -> int:
-    """The product's statement on a DB-API connection of the warehouse."""
+def _count_missed(url: str, entity: str, before: datetime) -> tuple[int, int | None]:
+    """The product's statement on a DB-API connection of the warehouse, and the count as the full sync's
+    extract task records it in the load audit the loader created, read back from there."""
     kind = "duckdb" if url.startswith("duckdb") else "postgres"
     engine = sa.create_engine(url)
     try:
         raw = engine.raw_connection()
         try:
-            return count_missed_versions(raw, kind, "wms_raw", entity, "full", before, "full")
+            counted = count_missed_versions(raw, kind, "wms_raw", entity, "full", before, "full")
+            record_missed_versions(raw, kind, "wms_raw", entity, "full", counted)
         finally:
             raw.close()
+        with engine.connect() as conn:
+            audit = conn.execute(
+                sa.text(
+                    "select missed_by_incremental from wms_raw.etl_load_audit "
+                    "where run_id = 'full' and stream_name = :entity"
+                ),
+                {"entity": entity},
+            ).scalar()
+        return counted, None if audit is None else int(audit)
     finally:
         engine.dispose()
 
@@ -186,10 +203,16 @@ def run(server: SimulatorServer, url: str, scenario: Scenario) -> LateCommitRepo
         report.full_sync_inserted += len(new)
         expected = {v for v in at_full[entity] if v not in before_full[entity] and v[1] < cut_off}
         report.missed_expected += len(expected)
-        counted = _count_missed(url, entity, cut_off)
+        counted, audited = _count_missed(url, entity, cut_off)
         report.missed_reported += counted
+        report.missed_in_audit += audited or 0
         if counted != len(expected) or not expected <= new:
             report.problems[f"{entity} missed count"] = {"counted": counted, "expected": len(expected)}
+        if audited != counted and (audited is not None or new):  # no audit row: the load got no record
+            report.problems[f"{entity} missed count in the load audit"] = {
+                "audit": audited,
+                "counted": counted,
+            }
         if missing := at_full[entity] - set(after_full[entity]):
             report.problems[f"{entity} current at the full sync"] = sorted(missing)[:5]
     total = scenario.intervals_before + scenario.intervals_after
@@ -221,13 +244,16 @@ def run(server: SimulatorServer, url: str, scenario: Scenario) -> LateCommitRepo
         if missing - awaiting:
             report.problems[f"{entity} current"] = sorted(missing - awaiting)[:5]
     if scenario.dbt:
-        _dbt_check(url, window_end, last_end, report, sim, entities, awaiting_all)
+        # what the DAG's finalize task records: the window end or the plan time (the full sync's read),
+        # whichever is earlier, minus the deletion margin (its default: the lookback)
+        marks_before = deletion_cutoff(window_end, window_end + scenario.full_sync_delay, scenario.lookback)
+        _dbt_check(url, marks_before, last_end, report, sim, entities, awaiting_all)
     return report
 
 
 def _dbt_check(
     url: str,
-    window_end: datetime,
+    deletion_cut_off: datetime,
     last_end: datetime,
     report: LateCommitReport,
     sim: Any,
@@ -248,7 +274,7 @@ def _dbt_check(
                     {
                         "sync_id": FULL_SYNC_ID,
                         "stream": e,
-                        "window_end": window_end,
+                        "window_end": deletion_cut_off,  # the column holds the sync's cut-off
                         "completed_at": datetime.now(UTC),
                     }
                     for e in entities

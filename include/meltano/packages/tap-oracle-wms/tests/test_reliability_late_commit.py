@@ -9,8 +9,8 @@ full sync runs, then more incremental runs:
   them), and the full sync finds nothing the incremental runs missed;
 - commits beyond it: no incremental run reads them, the full sync loads each one still current, and
   the count of versions it found that the incremental runs had missed (the product's statement,
-  include/wms_pipeline/late_commits.py, which the full sync logs) equals the count recomputed from
-  what the WMS showed.
+  include/wms_pipeline/late_commits.py, which the full sync logs and writes into the load audit,
+  etl_load_audit.missed_by_incremental) equals the count recomputed from what the WMS showed.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_commits_later_than_their_run_but_within_the_lookback_arrive_with_every_
     assert report.uncommitted_at_reads > 0, "some changes were not visible when their own run read"
     assert report.caught_by_lookback > 0, "later runs' lookback loaded versions their own run could not see"
     assert report.history_lost == 0
-    assert report.missed_expected == report.missed_reported == 0
+    assert report.missed_expected == report.missed_reported == report.missed_in_audit == 0
 
 
 def test_commits_beyond_the_lookback_arrive_by_the_full_sync_which_counts_them_as_missed(
@@ -86,4 +86,5 @@ def test_commits_beyond_the_lookback_arrive_by_the_full_sync_which_counts_them_a
     assert report.problems == {}, "each version current at the full sync is loaded; the count agrees"
     assert report.missed_expected > 0, "the full sync found versions no incremental run had read"
     assert report.missed_reported == report.missed_expected
+    assert report.missed_in_audit == report.missed_expected, "on-call sees the count in the load audit"
     assert report.caught_by_lookback == 0

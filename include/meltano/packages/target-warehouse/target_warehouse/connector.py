@@ -23,7 +23,7 @@ from target_warehouse.errors import (
     explain,
     masked,
 )
-from target_warehouse.tables import bookkeeping_tables
+from target_warehouse.tables import ADDED_COLUMNS, bookkeeping_tables
 
 DEFAULT_URL = "duckdb:///warehouse.duckdb"
 _GRANTEE = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
@@ -164,10 +164,30 @@ class WarehouseConnector(SQLConnector):
                     time.sleep(0.2 * (attempt + 1))
                     continue
                 raise explain(exc, self.url, f"create schema {schema} and the etl_* tables") from None
+        for name in ADDED_COLUMNS:
+            self.add_missing_columns(self.bookkeeping_table(name), name)
         if grantees:
             for table in created:
                 self.grant_reads(table)
         self._bookkeeping_ready = True
+
+    def add_missing_columns(self, table: sa.Table, name: str) -> None:
+        """Give a bookkeeping table an older loader created the columns added since (ADDED_COLUMNS).
+
+        A parallel load of another partition may add the same column at the same moment; its error
+        (column already exists) is fine once the column is there.
+        """
+        with self.begin() as conn:
+            existing = self.dialect.existing_columns(conn, table) or {}
+        for spec in ADDED_COLUMNS[name]:
+            if spec.name in existing:
+                continue
+            try:
+                self.run_ddl(table, self.dialect.add_column_ddl(table, spec, None))
+            except ConcurrentSchemaChange:
+                with self.begin() as conn:
+                    if spec.name not in (self.dialect.existing_columns(conn, table) or {}):
+                        raise
 
     def end_of_load(self) -> None:
         """The dialect's statements after the last batch (DuckDB: a checkpoint).

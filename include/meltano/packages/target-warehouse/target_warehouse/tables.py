@@ -36,6 +36,13 @@ _URL_LENGTH = 1000
 # One row per (full sync, stream): what the deletion guard decided and why (written by the DAG).
 FULL_SYNC_DECISION = "etl_full_sync_decision"
 AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present", "records_quarantined")
+# etl_load_audit.missed_by_incremental: of a full sync's load, the versions it inserted that the
+# incremental runs had missed (commits later than the lookback); written by the full sync's extract
+# task after the load (include/wms_pipeline/late_commits.py), NULL for every other load.
+MISSED_BY_INCREMENTAL = ColumnSpec("missed_by_incremental", Kind.INTEGER)
+# Columns added to a bookkeeping table after it first shipped: a table created by an older loader
+# gets them by ALTER TABLE ... ADD (nullable, so its existing rows stay as they are).
+ADDED_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {AUDIT: (MISSED_BY_INCREMENTAL,)}
 _NAME_LENGTH = 128
 # etl_quarantine.reason: Oracle's VARCHAR2 holds at most 4000 bytes (MAX_STRING_SIZE = STANDARD),
 # whatever the CHAR length says; a reason is cut to that many UTF-8 bytes.
@@ -88,6 +95,7 @@ def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.Meta
             (ColumnSpec("started_at", stamp), None, False),
             (ColumnSpec("finished_at", stamp), None, False),
             *[(ColumnSpec(name, count), None, False) for name in AUDIT_COUNTS],
+            *[(spec, None, False) for spec in ADDED_COLUMNS[AUDIT]],
         ],
     )
     _table(
