@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow.sdk import BaseHook
 
@@ -319,13 +319,28 @@ def decide(
     return decisions
 
 
-def held_decisions(sync_id: str) -> list[tuple[str, str]]:
-    """(entity, reason) of every entity this sync left held (etl_full_sync_decision)."""
+class HeldEntity(NamedTuple):
+    """One entity a full sync left held: its counts, whether its scope changed, and the full reason."""
+
+    entity: str
+    would_mark: int
+    live: int
+    scope_changed: bool
+    detail: str
+
+    def summary(self) -> str:
+        """`order_hdr 38/121`: the records it would mark deleted of its live ones."""
+        return f"{self.entity} {self.would_mark}/{self.live}"
+
+
+def held_decisions(sync_id: str) -> list[HeldEntity]:
+    """Every entity this sync left held (etl_full_sync_decision), by name."""
     hook: Any = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID).get_hook()  # type: ignore[no-untyped-call]
     kind = settings.warehouse_kind()
     binds = Binds(kind)
     sql = (
-        f"select stream_name, reason, scope from {settings.RAW_SCHEMA}.{DECISION_TABLE}\n"
+        "select stream_name, would_mark, live_records, reason, scope, previous_scope\n"
+        f"from {settings.RAW_SCHEMA}.{DECISION_TABLE}\n"
         f"where sync_id = {binds.add(sync_id)} and status = {binds.add('held')} order by stream_name"
     )
     conn = hook.get_conn()
@@ -333,8 +348,14 @@ def held_decisions(sync_id: str) -> list[tuple[str, str]]:
         cursor = conn.cursor()
         cursor.execute(sql, tuple(binds.values))
         return [
-            (str(entity), f"{reason}; filters in force: {scope}")
-            for entity, reason, scope in cursor.fetchall()
+            HeldEntity(
+                str(entity),
+                int(would_mark or 0),
+                int(live or 0),
+                previous is not None and str(previous) != str(scope),
+                f"{reason}; filters in force: {scope}",
+            )
+            for entity, would_mark, live, reason, scope, previous in cursor.fetchall()
         ]
     finally:
         conn.close()

@@ -5,18 +5,24 @@ One simulator and one warehouse per warehouse kind go through a sequence of full
 warehouse is compared with what the simulator showed: the marts equal the independent recomputation
 over every record as last seen (include/dbt/tests: LoadedHistory, ExpectedFigures), which knows the
 rules from docs/architecture.md and nothing of the SQL. Thresholds are scaled to the 120-order
-simulator through the `wms_deletion_guard` Variable (more than 2 % and more than 3 records).
+simulator through the `wms_deletion_guard` Variable (more than 2 % and more than 3 records). A Slack
+receiver takes the run alerts: a held run sends one, naming each held entity and its count. The held
+30 % deletion is listed by the runbook's own query (docs/runbook.md, "A full sync is held"), run as
+printed there.
 
 scripts/test runs the straddling record and the hidden facility on DuckDB and the straddle on
 PostgreSQL (five DAG runs); WMS_RELIABILITY_FULL=1
 (`scripts/reliability --only deletion-guard`) runs all of issue 29's six scenarios on both. Each
-scenario prints one line: `would-mark: N / marked: N / problems: 0`.
+scenario prints one line: `would-mark: N / marked: N / problems: 0`. WMS_GUARD_SCENARIOS=<names>
+runs only the named scenarios after one first full sync, so that independent chains can run as
+separate processes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +40,7 @@ from warehouses import query_duckdb, query_postgres
 
 from include.wms_pipeline.dag_factory import SyncDagConfig
 from local_runner.airflow_home import LocalAirflow
+from local_runner.receivers import WebhookReceiver
 from local_runner.warehouse import task_states
 from throwaway_postgres.pytest_plugin import PostgresHandle
 from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
@@ -75,6 +82,7 @@ class World:
     airflow: LocalAirflow
     sim: Simulator
     query: Callable[[str], list[dict[str, Any]]]
+    slack: WebhookReceiver
     history: LoadedHistory = field(default_factory=LoadedHistory)
     runs: int = 0
     outcomes: dict[str, Outcome] = field(default_factory=dict)
@@ -163,6 +171,22 @@ class World:
         }
 
 
+RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "runbook.md"
+RUNBOOK_SYNC_ID = "scheduled__2026-01-04T03:00:00+00:00"
+
+
+def runbook_would_mark_query(run_id: str) -> str:
+    """The runbook's query listing the ids a held sync would mark (section "A full sync is held", step
+    2), as printed there, with the held run's id in place of the example's: the test runs what on-call
+    copies."""
+    text = RUNBOOK.read_text()
+    section = text[text.index("List the records that would be marked") :]
+    match = re.search(r"```sql\n(.*?)```", section, re.S)
+    assert match, "the runbook's query of the ids a held sync would mark moved"
+    assert RUNBOOK_SYNC_ID in match.group(1), "the runbook's example run id changed"
+    return match.group(1).replace(RUNBOOK_SYNC_ID, run_id.replace("'", "''"))
+
+
 def _the_biggest_facility(sim: Simulator) -> int:
     facilities = [int(record["facility_id"]["id"]) for record in sim.records("order_hdr")]
     return max(set(facilities), key=facilities.count)
@@ -224,7 +248,14 @@ def hidden_facility(world: World) -> Outcome:
     before = {entity: world.deleted_ids(entity) for entity in ORDER_ENTITIES}
     hide_facility(world.sim, _the_biggest_facility(world.sim))
     expected = world.expected_would_mark(world.sim.now() - MARGIN)
+    posts = len(world.slack.posts)
     ok, log, run_id = world.full_sync()
+    alerts = [post.json()["text"] for post in world.slack.posts[posts:]]
+    if len(alerts) != 1:
+        outcome.problems.append(f"{len(alerts)} Slack alerts for the held run, not one")
+    for entity in world.guard_holds(expected):
+        if not any(f"{entity} {expected[entity]}/" in alert for alert in alerts):
+            outcome.problems.append(f"the alert does not name {entity} and its count {expected[entity]}")
     decisions = world.decisions(run_id)
     outcome.would_mark = {k: v["would_mark"] for k, v in decisions.items() if k in ORDER_ENTITIES}
     outcome.held = {k for k, v in decisions.items() if v["status"] == "held"}
@@ -356,6 +387,15 @@ def large_deletion_released(world: World) -> Outcome:
     world.history.full_sync(world.sim, cutoff, held=outcome.held)
     if world.deleted_ids("order_hdr") != before:
         outcome.problems.append("the held sync marked orders deleted")
+    try:
+        listed = {int(row["id"]) for row in world.query(runbook_would_mark_query(run_id))}
+    except Exception as error:  # a query that fails is the finding
+        outcome.problems.append(f"the runbook's query of the ids to be marked fails: {error}")
+    else:
+        if listed != set(victims):
+            outcome.problems.append(
+                f"the runbook's query lists {sorted(listed)}, the orders deleted are {sorted(victims)}"
+            )
     ok, log, released_id = world.full_sync({"confirm_deletions": True})
     world.history.full_sync(world.sim, cutoff)
     if not ok:
@@ -446,6 +486,18 @@ def purge(world: World) -> Outcome:
     return outcome
 
 
+def first_full_sync(world: World) -> Outcome:
+    """The starting point of a chain that skips the straddle: one complete full sync of the simulator
+    as it is; nothing is live yet, so nothing is marked."""
+    outcome = Outcome("first-full-sync")
+    ok, log, _ = world.full_sync()
+    world.history.full_sync(world.sim, world.sim.now() - MARGIN)
+    if not ok:
+        outcome.problems.append(f"the first full sync failed: {log[-2000:]}")
+    outcome.problems += world.mart_differences()
+    return outcome
+
+
 FAST = {
     "duckdb": (straddle, hidden_facility),
     "postgres": (straddle,),
@@ -459,6 +511,20 @@ ALL = (
     hidden_released_then_back,
     purge,
 )
+
+
+def _chain(kind: str) -> tuple[Callable[[World], Outcome], ...]:
+    """The scenarios this run goes through, in order. WMS_GUARD_SCENARIOS (scenario function names,
+    comma-separated) runs only those, after one first full sync: independent chains can then run as
+    separate processes."""
+    chosen = [name.strip() for name in os.environ.get("WMS_GUARD_SCENARIOS", "").split(",") if name.strip()]
+    if not chosen:
+        return ALL if FULL else FAST[kind]
+    by_name = {scenario.__name__: scenario for scenario in ALL}
+    unknown = sorted(set(chosen) - set(by_name))
+    if unknown:
+        raise ValueError(f"WMS_GUARD_SCENARIOS names {unknown}; choose from {sorted(by_name)}")
+    return (first_full_sync, *(by_name[name] for name in chosen))
 
 
 def _warehouse(
@@ -498,7 +564,7 @@ def outcomes(
         password=PASSWORD,
         history_days=PURGE_DAYS + 3,
     )
-    with SimulatorServer(Simulator(config), host="127.0.0.1", port=0) as server:
+    with SimulatorServer(Simulator(config), host="127.0.0.1", port=0) as server, WebhookReceiver() as slack:
         conn, query = _warehouse(kind, base, request)
         airflow = LocalAirflow(
             home=base / "airflow",
@@ -509,11 +575,12 @@ def outcomes(
                 "WMS_TASK_RETRIES": "0",
                 "WMS_MIN_IDS_PER_PARTITION": "1000000",
                 "AIRFLOW_VAR_WMS_DELETION_GUARD": json.dumps(GUARD),
+                "AIRFLOW_CONN_WMS_ALERTS_SLACK": json.dumps(slack.connection("T000/B000/guard-e2e")),
             },
         )
         airflow.prepare()
-        world = World(kind, base, airflow, server.sim, query)
-        for scenario in ALL if FULL else FAST[kind]:
+        world = World(kind, base, airflow, server.sim, query, slack)
+        for scenario in _chain(kind):
             outcome = scenario(world)
             world.outcomes[outcome.name] = outcome
             print(outcome.line(kind), flush=True)
@@ -524,6 +591,10 @@ def _outcome(outcomes: dict[str, Outcome], name: str) -> Outcome:
     if name not in outcomes:
         pytest.skip(f"{name} runs with WMS_RELIABILITY_FULL=1 (scripts/reliability --only deletion-guard)")
     return outcomes[name]
+
+
+def test_a_chain_starts_from_a_full_sync_the_marts_match(outcomes: dict[str, Outcome]) -> None:
+    assert _outcome(outcomes, "first-full-sync").problems == []
 
 
 def test_a_record_that_commits_after_the_plan_is_not_marked_deleted(outcomes: dict[str, Outcome]) -> None:

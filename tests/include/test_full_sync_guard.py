@@ -13,6 +13,8 @@ import psycopg
 import pytest
 
 from include.wms_pipeline import full_sync
+from include.wms_pipeline.alerts import first_error_line
+from include.wms_pipeline.checks import specs
 from include.wms_pipeline.deletion_guard import Threshold
 
 CUTOFF = datetime(2026, 1, 4, 2, 30, tzinfo=UTC)
@@ -153,3 +155,29 @@ def test_records_older_than_the_purge_horizon_count_as_purged_not_deleted(wareho
     decision = warehouse.decide("s2", purge_days=7)
 
     assert (decision.status, decision.live, decision.would_mark, decision.purged) == ("complete", 105, 3, 50)
+
+
+def test_the_held_entities_are_named_with_their_counts_for_the_alerts_first_line(
+    warehouse: Warehouse,
+) -> None:
+    _baseline(warehouse)
+    warehouse.seen("s2", range(1, 91))
+    warehouse.decide("s2")
+    warehouse.seen("s3", range(1, 101))
+    warehouse.decide("s3", scope=json.dumps({"facility_code": "FAC2"}))
+
+    [held] = full_sync.held_decisions("s2")
+    [moved] = full_sync.held_decisions("s3")
+
+    assert held.summary() == "order_hdr 10/100"
+    assert not held.scope_changed
+    assert held.detail.endswith(f"; filters in force: {SCOPE}")
+    assert "more than 2 % and more than 3 records" in held.detail
+    assert (moved.summary(), moved.scope_changed) == ("order_hdr 0/100", True)
+    # The alert shows the failed check's first line: it must name the entity and its count.
+    assert first_error_line(specs._explain_held("s2")).startswith(
+        "Deletion guard held 1 entity(ies); would mark deleted/live: order_hdr 10/100."
+    )
+    assert "1 for a changed scope; would mark deleted/live: order_hdr 0/100" in first_error_line(
+        specs._explain_held("s3")
+    )

@@ -149,9 +149,15 @@ def _explain_held(run_id: str) -> str:
     from include.wms_pipeline import full_sync  # the task's import only: full_sync reaches Airflow hooks
 
     held = full_sync.held_decisions(run_id)
-    lines = "\n".join(f"- {entity}: {reason}" for entity, reason in held)
+    lines = "\n".join(f"- {entity.entity}: {entity.detail}" for entity in held)
+    # The first line is what the run's alert shows (alerts.first_error_line, 300 characters): every
+    # held entity with the records it would mark deleted of its live ones, the largest first.
+    counts = ", ".join(entity.summary() for entity in sorted(held, key=lambda e: (-e.would_mark, e.entity)))
+    changed = sum(entity.scope_changed for entity in held)
+    scope = f", {changed} for a changed scope" if changed else ""
     return (
-        f"The deletion guard held this full sync for {len(held)} entity(ies): no new deletion marks for "
-        f"them (every version it read is loaded).\n{lines}\nIf the records are really gone from the WMS, "
+        f"Deletion guard held {len(held)} entity(ies){scope}; would mark deleted/live: {counts}. No new "
+        f"deletion marks for them; every version read is loaded.\n{lines}\n"
+        "If the records are really gone from the WMS, "
         'trigger wms_full_sync with {"confirm_deletions": true} (docs/runbook.md, "A full sync is held").'
     )
