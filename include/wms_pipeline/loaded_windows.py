@@ -69,10 +69,14 @@ def read(cfg: CheckSettings, conn_id: str = settings.WAREHOUSE_CONN_ID) -> Loade
 
 
 def record(run_id: str, entities: Iterable[str], window: ExtractionWindow) -> list[str]:
-    """Record `window` as loaded for each stream, in one transaction; a rerun replaces its own rows.
+    """Record `window` as loaded for each stream, in one transaction; a rerun widens its own rows.
 
     Rows are never updated by another run, so the time recorded as loaded only grows: a later run
-    with an earlier window (a re-run, a manual re-read) adds coverage and takes none away.
+    with an earlier window (a re-run, a manual re-read) adds coverage and takes none away. A rerun of
+    the same run that reads a narrower window (a scheduled catch-up run reprocessed by a backfill reads
+    its interval alone) keeps the wider window its first attempt loaded when the two overlap or touch:
+    those versions are in the warehouse (insert-if-absent), and narrowing the row would open a gap the
+    contiguity check reports though nothing is missing.
     """
     if window.start is None:
         raise ValueError("only a bounded incremental window can be recorded as loaded")
@@ -89,6 +93,18 @@ def record(run_id: str, entities: Iterable[str], window: ExtractionWindow) -> li
         cursor = conn.cursor()
         for entity in recorded:
             cursor.execute(
+                f"select window_start, window_end from {table} where run_id = {s1} and stream_name = {s2}",
+                (run_id, entity),
+            )
+            row = cursor.fetchone()
+            start, end = window.start, window.end
+            if row is not None:
+                old_start, old_end = _aware(row[0]), _aware(row[1])
+                if old_start <= end and start <= old_end:  # overlapping or touching: keep the union
+                    start, end = min(start, old_start), max(end, old_end)
+            if kind == "oracle":
+                start, end = as_naive_utc(start), as_naive_utc(end)
+            cursor.execute(
                 f"delete from {table} where run_id = {s1} and stream_name = {s2}", (run_id, entity)
             )
             if kind == "oracle":
@@ -96,7 +112,7 @@ def record(run_id: str, entities: Iterable[str], window: ExtractionWindow) -> li
             cursor.execute(
                 f"insert into {table} (run_id, stream_name, window_start, window_end, recorded_at) "
                 f"values ({i1}, {i2}, {i3}, {i4}, {i5})",
-                (run_id, entity, *times),
+                (run_id, entity, start, end, times[2]),
             )
         conn.commit()
     finally:

@@ -122,6 +122,23 @@ def test_recorded_windows_are_read_back_and_a_gap_fails_the_check_naming_it(ware
     assert covered_until(loaded.windows, loaded.full_sync_ends, STREAMS) == T0 + 10 * H
 
 
+def test_a_rerun_reading_a_narrower_window_keeps_the_time_its_first_attempt_loaded(
+    warehouse: Warehouse,
+) -> None:
+    # Seen in the distributed run: a scheduled catch-up run read [T0, T0 + 10 h); a backfill with
+    # --reprocess-behavior completed then re-ran it as a backfill, which reads its interval alone.
+    warehouse.create_tables()
+    loaded_windows.record("initial", STREAMS, ExtractionWindow(T0 - 24 * H, T0))
+    loaded_windows.record("scheduled__catch_up", STREAMS, ExtractionWindow(T0, T0 + 10 * H))
+    loaded_windows.record("scheduled__catch_up", STREAMS, ExtractionWindow(T0 + 8 * H, T0 + 10 * H))
+
+    loaded = loaded_windows.read(warehouse.cfg())
+    assert sorted((w.stream, w.start, w.end) for w in loaded.windows if w.start >= T0) == sorted(
+        (s, T0, T0 + 10 * H) for s in STREAMS
+    )
+    _check(warehouse)
+
+
 def test_a_complete_full_sync_closes_the_gaps_before_it(warehouse: Warehouse) -> None:
     warehouse.create_tables()
     loaded_windows.record("initial", STREAMS, ExtractionWindow(T0 - 24 * H, T0))
