@@ -79,6 +79,12 @@ def test_through_the_postgres_connection_the_numbers_equal_a_direct_query(
     assert order.newest_mod_ts == newest
     assert order.marked_deleted == 1
     assert sum(n for _s, _r, n in report.quarantine_reasons) == quarantined
+    # Nothing left open: no session of the page's user on the warehouse's database but this one.
+    with psycopg.connect(postgres_warehouse) as conn:
+        [(others,)] = conn.execute(
+            "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+        ).fetchall()
+    assert others == 0
 
 
 def test_through_the_duckdb_connection_the_page_reads_the_file_read_only(
