@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "scripts/bench " + " ".join(argv if argv is not None else sys.argv[1:])
     pg_server = None
     pg = None
-    if any(s in args.sections for s in ("el", "sync")):
+    if any(s in args.sections for s in ("el", "sync", "health")):
         from throwaway_postgres.server import start_postgres
 
         pg_server, pg = start_postgres()
@@ -191,7 +191,7 @@ def _run(name: str, args: argparse.Namespace, pg: Any, previous: dict[str, Any] 
     if name == "health":
         from bench.suite import health
 
-        return health.section(args)
+        return health.section(args, pg)
     if name == "lookback":
         from bench.suite import lookback
 

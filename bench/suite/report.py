@@ -335,16 +335,17 @@ def _summary(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
                 f"| {_fmt(seconds / ls if ls else None, 2)}x | < 0.5 s | {_met(seconds < GOALS['parse_s'])} |"
             )
     health = _section(data, "health")
-    if health:
-        product, unlimited = health["product"], health["unlimited"]
+    # One row per warehouse (results before 2026-12-07 hold one DuckDB run at the top level).
+    for run in (health.get("runs") or [health]) if health else []:
+        product, unlimited, cold = run["product"], run["unlimited"], run.get("cold", {})
         add(
-            f"| WMS sync health page (plugins/), {health['warehouse']}, {_fmt(health['rows'])} history rows "
+            f"| WMS sync health page (plugins/), {run['warehouse']}, {_fmt(run['rows'])} history rows "
             f"| median {_fmt(product['median_seconds'], 3)} s, max {_fmt(product['max_seconds'], 3)} s "
             f"({len(product['samples'])} requests after the first) "
-            f"| first request after a load: {_fmt(health.get('cold', {}).get('max_seconds'), 3)} s, whole-table "
-            f"numbers ready {_fmt(health.get('cold', {}).get('background_seconds'), 1)} s later; no budget: "
+            f"| first request after a load: {_fmt(cold.get('max_seconds'), 3)} s, whole-table "
+            f"numbers ready {_fmt(cold.get('background_seconds'), 1)} s later; no budget: "
             f"{_fmt(unlimited['median_seconds'], 3)} s | — | < 1 s, every section read "
-            f"| {_met(health.get('goal_met'))} |"
+            f"| {_met(run.get('goal_met'))} |"
         )
     if el:
         # The task runs `meltano run`: its memory is the whole tree (Meltano, the tap and the loader).

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .freshness import Schedule
+
 INCREMENTAL_DAG_ID = "wms_incremental_sync"
 FULL_SYNC_DAG_ID = "wms_full_sync"
 DAG_IDS = (FULL_SYNC_DAG_ID, INCREMENTAL_DAG_ID)
@@ -49,3 +51,28 @@ def latest_validations(dag_ids: tuple[str, ...] = DAG_IDS) -> list[dict[str, Any
                 for ti in instances
             )
     return found
+
+
+def incremental_schedule(dag_id: str = INCREMENTAL_DAG_ID) -> Schedule | None:
+    """The incremental DAG's timetable and dagrun_timeout as the scheduler has them (its serialized
+    DAG), or None before the DAG was parsed; a deserialized DAG is reused while its hash is the same."""
+    from airflow.models.serialized_dag import SerializedDagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = SerializedDagModel.get(dag_id, session=session)
+        if row is None:
+            return None
+        digest = str(row.dag_hash)
+        cached = _SCHEDULES.get(dag_id)
+        if cached is not None and cached[0] == digest:
+            return cached[1]
+        dag = row.dag
+    if dag is None or dag.dagrun_timeout is None:
+        return None
+    schedule = Schedule(dag.timetable, dag.dagrun_timeout, str(dag.timetable.summary))
+    _SCHEDULES[dag_id] = (digest, schedule)
+    return schedule
+
+
+_SCHEDULES: dict[str, tuple[str, Schedule]] = {}

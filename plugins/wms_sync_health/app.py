@@ -11,26 +11,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from . import airflow_state, facts, page
-from .report import Limits, Report, ReportBuilder, now_utc
+from . import airflow_state, facts, freshness, page
+from .report import Limits, Report, ReportBuilder, now_utc, window_is_stale
 from .warehouse import WarehouseUnreachableError, open_warehouse
 
 # The page answers within this; a statement still running when it is spent is cancelled and noted.
 BUDGET_SECONDS = 0.8
 BUDGET_VARIABLE = "WMS_HEALTH_BUDGET_SECONDS"
 DAYS = 7
-# The incremental DAG runs every two hours (dags/wms_incremental_sync.py); its last window may end up
-# to one interval plus one run's duration ago before a run is missing.
-SCHEDULE_INTERVAL = timedelta(hours=2)
-WINDOW_AGE_LIMIT = 2 * SCHEDULE_INTERVAL
 
 
 def _user_dependency() -> Any:
@@ -51,11 +46,21 @@ def authorized(user: Annotated[Any, Depends(_user_dependency())]) -> Any:
     return user
 
 
-def limits() -> Limits:
-    from include.wms_pipeline.checks.specs import CheckSettings
-
-    hours = next(f.default for f in fields(CheckSettings) if f.name == "freshness_hours")
-    return Limits(window_age=WINDOW_AGE_LIMIT, newest_change_age=timedelta(hours=int(str(hours))))
+def limits(now: datetime, notes: list[str]) -> Limits:
+    """The red lines of this request (freshness.py): the incremental DAG's schedule as the scheduler
+    has it, and the per-entity change ages (WMS_HEALTH_MAX_CHANGE_AGE_HOURS checked here)."""
+    change_age = freshness.change_age_limits()
+    unknown = "loaded windows are red only when missing"
+    try:
+        schedule = airflow_state.incremental_schedule()
+        unknown = f"the incremental DAG ({airflow_state.INCREMENTAL_DAG_ID}) is not parsed yet: {unknown}"
+    except Exception as error:  # the metadata DB: the warehouse's numbers still show
+        schedule = None
+        unknown = f"the incremental DAG's schedule: not readable ({type(error).__name__}): {unknown}"
+    if schedule is None:
+        notes.append(unknown)
+        return Limits(window_due=None, change_age=change_age)
+    return Limits(window_due=schedule.window_due(now), change_age=change_age, schedule=schedule.summary)
 
 
 def budget_seconds(environ: Mapping[str, str] | None = None) -> float:
@@ -79,7 +84,6 @@ def collect_report(now: datetime | None = None, budget: float | None = None) -> 
     from include.wms_pipeline import settings
 
     now = now or now_utc()
-    bounds = limits()
     report = Report(
         generated_at=now,
         warehouse_kind=None,
@@ -92,6 +96,8 @@ def collect_report(now: datetime | None = None, budget: float | None = None) -> 
         validations=airflow_state.latest_validations(),
     )
     try:
+        bounds = limits(now, report.notes)
+        report.window_due, report.schedule = bounds.window_due, bounds.schedule
         if budget is None:
             budget = budget_seconds()
         with open_warehouse(settings.WAREHOUSE_CONN_ID, budget) as warehouse:
@@ -107,12 +113,13 @@ def collect_report(now: datetime | None = None, budget: float | None = None) -> 
                 opener=partial(open_warehouse, settings.WAREHOUSE_CONN_ID),
             )
             report.last_window_end = window_end = builder.last_window_end()
-            report.last_window_stale = window_end is None or now - window_end > bounds.window_age
+            report.last_window_stale = window_is_stale(window_end, bounds.window_due)
             report.entities = list(builder.entity_health(bounds).values())
+            report.sources = builder.sources()
             report.daily = builder.daily()
             report.quarantine_reasons = builder.quarantine_reasons()
             report.quarantine_newest = builder.quarantine_newest()
-            report.notes = builder.notes
+            report.notes += builder.notes
     except (WarehouseUnreachableError, ValueError) as error:
         report.error = str(error)
     return report

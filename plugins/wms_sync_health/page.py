@@ -75,11 +75,17 @@ def chart(daily: dict[str, dict[str, int]], width: int = 640, height: int = 160)
     return "".join(parts)
 
 
+def _hours(limit: float | None) -> str:
+    return "none (quiet entity)" if limit is None else f"{limit:g} h"
+
+
 def _entity_rows(entity: EntityHealth) -> str:
     last = entity.runs[0] if entity.runs else None
     cells = [
         _cell(entity.entity),
+        _cell(_time(entity.window_end), red=entity.window_stale, testid=f"window-end-{entity.entity}"),
         _cell(_time(entity.newest_mod_ts), red=entity.newest_mod_ts_stale, testid=f"mod-ts-{entity.entity}"),
+        _cell(_hours(entity.change_age_limit_hours), testid=f"change-age-limit-{entity.entity}"),
     ]
     for name in ("extracted", "inserted", "already_present", "quarantined"):
         value = getattr(last, name) if last else None
@@ -112,13 +118,34 @@ def render(report: Report, json_href: str = "api/health") -> str:
         body.append(
             f'<div class="banner red" data-testid="warehouse-error">Warehouse unreachable: {escape(report.error)}</div>'
         )
+    due = (
+        f"{_time(report.window_due)} (schedule {report.schedule}, each run given its dagrun_timeout)"
+        if report.window_due
+        else "unknown (the incremental DAG is not parsed yet)"
+    )
+    several = len({(s.base_url, s.user) for s in report.sources}) > 1
+    sources = (
+        "".join(
+            f"<tr><th>{'Source (newest load)' if i == 0 else 'Also read this period'}</th>"
+            + _cell(f"{s.base_url} as {s.user or '(no user)'}", red=several, testid=f"source-{i}")
+            + _cell(f"{s.loads} loads, newest {_time(s.newest_load)}")
+            + "</tr>"
+            for i, s in enumerate(report.sources)
+        )
+        or "<tr><th>Source</th>" + _cell("no load recorded in the period", testid="source-0") + "</tr>"
+    )
     body.append(
         "<h2>Freshness</h2><table><tr><th>End of the last successful incremental window</th>"
         + _cell(_time(report.last_window_end), red=report.last_window_stale, testid="last-window-end")
-        + "</tr></table>"
+        + "</tr><tr><th>Due: a window ending at or after</th>"
+        + _cell(due, testid="window-due")
+        + "</tr>"
+        + sources
+        + "</table>"
     )
     body.append(
-        "<h2>Per entity (last run from the load audit)</h2><table><tr><th>Entity</th><th>Newest mod_ts loaded</th>"
+        "<h2>Per entity (last run from the load audit)</h2><table><tr><th>Entity</th>"
+        "<th>Loaded through (newest window end)</th><th>Newest mod_ts loaded</th><th>Change-age limit</th>"
         "<th>Extracted</th><th>Inserted</th><th>Already present</th><th>Quarantined</th>"
         "<th>Quarantined (period)</th><th>Last complete full sync</th><th>Marked deleted</th><th>Problems</th></tr>"
         + "".join(_entity_rows(e) for e in report.entities)

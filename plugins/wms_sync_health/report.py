@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from .facts import FactsCache, FactsKey, Opener, compute
 from .warehouse import QueryTimeoutError, Warehouse, as_utc, limit_clause, text_prefix
@@ -30,12 +31,28 @@ SECRET_NAME = re.compile(r"pass|secret|token|auth|credential|api_?key|private", 
 REDACTED = "***"
 
 
+SOURCES_LIMIT = 20
+
+
 @dataclass(frozen=True)
 class Limits:
-    """When a number turns red."""
+    """When a number turns red (freshness.py says where each limit comes from)."""
 
-    window_age: timedelta  # the last successful window ended longer ago than this: runs are missing
-    newest_change_age: timedelta  # as check_raw_history_is_fresh: the WMS (or the extract) went quiet
+    # The newest loaded window should end at or after this (None: the incremental DAG is unknown).
+    window_due: datetime | None
+    # Per entity, how old its newest mod_ts may be (None or absent: no limit, a quiet lookup).
+    change_age: dict[str, timedelta | None]
+    schedule: str | None = None  # the incremental DAG's schedule, shown with window_due
+
+
+@dataclass
+class WmsSource:
+    """A WMS the loads of the period read (etl_load_source): base URL and user, never a credential."""
+
+    base_url: str
+    user: str
+    loads: int
+    newest_load: datetime | None
 
 
 @dataclass
@@ -53,6 +70,9 @@ class EntityHealth:
     entity: str
     newest_mod_ts: datetime | None = None
     newest_mod_ts_stale: bool = False
+    change_age_limit_hours: float | None = None  # None: no limit for this entity
+    window_end: datetime | None = None  # the end of its newest incremental window recorded as loaded
+    window_stale: bool = False
     runs: list[AuditRun] = field(default_factory=list)
     quarantined_total: int = 0
     full_sync_id: str | None = None
@@ -83,6 +103,9 @@ class Report:
     validations: list[dict[str, Any]]
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    window_due: datetime | None = None
+    schedule: str | None = None
+    sources: list[WmsSource] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=_json_default))  # type: ignore[no-any-return]
@@ -92,8 +115,12 @@ class Report:
         return bool(
             self.error
             or self.last_window_stale
-            or any(e.newest_mod_ts_stale or e.problems or e.quarantined_total for e in self.entities)
+            or any(
+                e.newest_mod_ts_stale or e.window_stale or e.problems or e.quarantined_total
+                for e in self.entities
+            )
             or self.quarantine_reasons
+            or len({(s.base_url, s.user) for s in self.sources}) > 1
             or any(v.get("state") in {"failed", "upstream_failed"} for v in self.validations)
         )
 
@@ -131,6 +158,15 @@ def redact_record(raw: str) -> str:
         for key, value in record.items()
     }
     return truncate(json.dumps(shown, ensure_ascii=False), 600)
+
+
+def public_url(url: str) -> str:
+    """A base URL as shown: scheme, host, port and path; any user:password@, query or fragment dropped."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return truncate(url.rsplit("@", maxsplit=1)[-1].split("?", maxsplit=1)[0], 200)
+    port = f":{parts.port}" if parts.port else ""
+    return truncate(f"{parts.scheme}://{parts.hostname}{port}{parts.path}", 200)
 
 
 def _plain(value: object) -> str:
@@ -173,6 +209,12 @@ class ReportBuilder:
 
     def entity_health(self, limits: Limits) -> dict[str, EntityHealth]:
         found = {entity: EntityHealth(entity) for entity in self.entities}
+        ends = self.window_ends()
+        for entity, health in found.items():
+            limit = limits.change_age.get(entity)
+            health.change_age_limit_hours = limit.total_seconds() / 3600 if limit is not None else None
+            health.window_end = ends.get(entity)
+            health.window_stale = window_is_stale(health.window_end, limits.window_due)
         self._audit_runs(found)
         self._full_syncs(found)
         # The whole-table numbers may use this share of what is left; the rest is for the other sections.
@@ -227,8 +269,9 @@ class ReportBuilder:
         if facts is not None:
             health.newest_mod_ts = facts.newest_mod_ts
             health.marked_deleted = facts.marked_deleted
-            if facts.newest_mod_ts is not None:
-                health.newest_mod_ts_stale = self.now - facts.newest_mod_ts > limits.newest_change_age
+            limit = limits.change_age.get(health.entity)
+            if facts.newest_mod_ts is not None and limit is not None:
+                health.newest_mod_ts_stale = self.now - facts.newest_mod_ts > limit
         return True
 
     def audit_rows(self) -> list[tuple[Any, ...]]:
@@ -297,12 +340,40 @@ class ReportBuilder:
                     health.full_sync_window_end = as_utc(window_end)
                     health.full_sync_completed_at = as_utc(completed_at)
 
+    def window_ends(self) -> dict[str, datetime]:
+        """Per stream, the end of its newest incremental window recorded as loaded (etl_loaded_windows:
+        one row per stream and successful run, about 12 a day per entity)."""
+        if not hasattr(self, "_window_ends"):
+            self._window_ends: dict[str, datetime] = {}
+            with self._guard("the loaded windows"):
+                rows = self.wh.rows(
+                    f"select stream_name, max(window_end) from {self.table('etl_loaded_windows')} "
+                    "group by stream_name"
+                )
+                self._window_ends = {
+                    str(stream): end for stream, newest in rows if (end := as_utc(newest)) is not None
+                }
+        return self._window_ends
+
     def last_window_end(self) -> datetime | None:
-        """The end of the newest incremental window recorded as loaded (etl_loaded_windows)."""
-        found: datetime | None = None
-        with self._guard("the loaded windows"):
-            [[newest]] = self.wh.rows(f"select max(window_end) from {self.table('etl_loaded_windows')}")
-            found = as_utc(newest)
+        """The end of the newest incremental window recorded as loaded, over every stream."""
+        return max(self.window_ends().values(), default=None)
+
+    def sources(self) -> list[WmsSource]:
+        """The WMS (base URL and user) the loads of the period read, newest first (etl_load_source)."""
+        found: list[WmsSource] = []
+        with self._guard("the load sources"):
+            rows = self.wh.rows(
+                "select wms_base_url, wms_user, count(*) as loads, max(started_at) as newest from "
+                f"{self.table('etl_load_source')} where started_at >= :since "
+                "group by wms_base_url, wms_user order by newest desc "
+                + limit_clause(self.wh.kind, SOURCES_LIMIT),
+                {"since": self.wh.bind_time(self.now - timedelta(days=self.days))},
+            )
+            found = [
+                WmsSource(public_url(str(url or "")), truncate(str(user or ""), 128), _int(n), as_utc(at))
+                for url, user, n, at in rows
+            ]
         return found
 
     def quarantine_reasons(self) -> list[tuple[str, str, int]]:
@@ -363,6 +434,11 @@ class _Section:
         else:
             self.builder.notes.append(message)
         return True
+
+
+def window_is_stale(window_end: datetime | None, due: datetime | None) -> bool:
+    """Red when nothing was loaded, or the newest window ends before the schedule's due interval end."""
+    return window_end is None or (due is not None and window_end < due)
 
 
 def now_utc() -> datetime:

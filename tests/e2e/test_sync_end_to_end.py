@@ -420,3 +420,99 @@ def _seen(scenario: Scenario, sync_id: str) -> set[int]:
         f"where sync_id = '{sync_id}' and stream_name = 'allocation'"
     )
     return {int(i) for (i,) in rows}
+
+
+HEALTH_REPORT = """
+import json
+from wms_sync_health import app
+report = app.collect_report(budget=120)
+print(json.dumps({**report.as_json(), "red": report.red}))
+"""
+
+
+@pytest.fixture(scope="module")
+def health_page(scenario: Scenario) -> dict[str, Any]:
+    """The sync-health page's numbers after the runs, computed as the api-server does (its metadata DB,
+    the `wms_warehouse` connection), in a process of its own."""
+    import subprocess
+    import sys
+
+    env = scenario.airflow.env()
+    plugins = Path(__file__).resolve().parents[2] / "plugins"
+    env["PYTHONPATH"] = f"{env['PYTHONPATH']}{':' if env['PYTHONPATH'] else ''}{plugins}"
+    result = subprocess.run(
+        [sys.executable, "-c", HEALTH_REPORT],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    answer: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def test_the_health_page_shows_the_numbers_the_warehouse_holds_after_the_runs(
+    scenario: Scenario, health_page: dict[str, Any]
+) -> None:
+    reader = scenario.reader
+    assert health_page["error"] is None
+    assert health_page["warehouse_kind"] == reader.kind
+    assert health_page["notes"] == []
+    entities = {e["entity"]: e for e in health_page["entities"]}
+    windows = {
+        str(s): end
+        for s, end in reader.rows(
+            "select stream_name, max(window_end) from wms_raw.etl_loaded_windows group by stream_name"
+        )
+    }
+    for entity in ENTITIES_ALL:
+        shown = entities[entity]
+        assert shown["problems"] == [], entity
+        audit = reader.rows(
+            "select run_id, finished_at, records_received, records_inserted, records_already_present, "
+            f"records_quarantined from wms_raw.etl_load_audit where stream_name = '{entity}'"
+        )
+        run_id, _at, *counts = max(audit, key=lambda row: row[1])
+        last = shown["runs"][0]
+        assert [
+            last["run_id"],
+            last["extracted"],
+            last["inserted"],
+            last["already_present"],
+            last["quarantined"],
+        ] == [
+            run_id,
+            *counts,
+        ], entity
+        [(newest,)] = reader.rows(f"select max(mod_ts) from wms_raw.{entity}")
+        assert datetime.fromisoformat(shown["newest_mod_ts"]) == newest.astimezone(UTC), entity
+        # The incremental run loaded every entity through its interval's end.
+        assert datetime.fromisoformat(shown["window_end"]) == windows[entity].astimezone(UTC)
+        assert windows[entity].astimezone(UTC) == START + INTERVAL
+    # The schedule the DAG was parsed with, from the metadata DB.
+    assert health_page["schedule"] == "0 */2 * * *"
+
+
+def test_the_health_page_names_the_wms_the_loads_read(
+    scenario: Scenario, health_page: dict[str, Any]
+) -> None:
+    direct = scenario.reader.rows(
+        "select wms_base_url, wms_user, count(*) from wms_raw.etl_load_source group by wms_base_url, wms_user"
+    )
+    shown = [(s["base_url"], s["user"], s["loads"]) for s in health_page["sources"]]
+    assert shown == [(str(u), str(n), int(c)) for u, n, c in direct]
+    assert [(u, n) for u, n, _c in shown] == [(scenario.simulator.base_url.rstrip("/"), "wms_api")]
+    assert PASSWORD not in json.dumps(health_page)
+
+
+def test_the_health_page_shows_each_dags_newest_check_results(
+    scenario: Scenario, health_page: dict[str, Any]
+) -> None:
+    for dag_id in ("wms_full_sync", "wms_incremental_sync"):
+        states = task_states(scenario.airflow.home, dag_id)
+        expected = {task: state for task, state in states.items() if task.startswith("check_")}
+        shown = {v["task_id"]: v["state"] for v in health_page["validations"] if v["dag_id"] == dag_id}
+        assert expected
+        assert shown == expected, dag_id

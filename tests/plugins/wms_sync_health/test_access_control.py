@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from tests.plugins.wms_sync_health import warehouse_data
 PAGE = "/wms-sync-health/"
 JSON_PATH = "/wms-sync-health/api/health"
 USERS = "admin:admin,viewer:viewer,outsider:"  # "outsider" has no role: it may read nothing
+# Not the product's two-hourly default: the page's limit must come from the DAG as the scheduler has it.
+SCHEDULE = "15 */3 * * *"
 
 
 @dataclass
@@ -80,9 +83,12 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": USERS,
             # Numbers, not speed, are checked here (the benchmark times the page): room for a busy machine.
             "WMS_HEALTH_BUDGET_SECONDS": "30",
+            "WMS_INCREMENTAL_SYNC_SCHEDULE": SCHEDULE,
         },
     )
     airflow.prepare()
+    # The DAGs in the metadata DB, as the dag processor leaves them: the page reads the schedule there.
+    airflow.airflow("dags", "reserialize")
     log = (base / "api-server.log").open("wb")
     process = subprocess.Popen(
         [str(AIRFLOW_BIN), "api-server", "--host", HOST, "--port", str(port), "--workers", "1"],
@@ -191,3 +197,20 @@ def test_the_page_is_in_the_ui_navigation(api_server: ApiServer) -> None:
         "wms-sync-health",
         "nav",
     )
+
+
+def test_the_window_due_follows_the_incremental_dags_schedule_and_timeout_in_the_metadata_db(
+    api_server: ApiServer,
+) -> None:
+    token = api_server.token("viewer")
+    status, body = request("GET", api_server.url + JSON_PATH, headers={"Authorization": f"Bearer {token}"})
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["schedule"] == SCHEDULE
+    generated = datetime.fromisoformat(answer["generated_at"])
+    # The newest "15 */3" slot at least the DAG's dagrun_timeout (2 h) before the request.
+    latest = generated - timedelta(hours=2)
+    expected = latest.replace(minute=15, second=0, microsecond=0, hour=latest.hour - latest.hour % 3)
+    if expected > latest:
+        expected -= timedelta(hours=3)
+    assert datetime.fromisoformat(answer["window_due"]) == expected

@@ -5,21 +5,29 @@ from __future__ import annotations
 import json
 import os
 import socket
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
 import pytest
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from tests.plugins.wms_sync_health import warehouse_data
-from tests.plugins.wms_sync_health.warehouse_data import NOW
+from tests.plugins.wms_sync_health.warehouse_data import NOW, WMS_URL, WMS_USER
 from wms_sync_health import app, facts
+from wms_sync_health.freshness import Schedule
+
+TWO_HOURLY = Schedule(
+    CronDataIntervalTimetable("0 */2 * * *", timezone="UTC"), timedelta(hours=2), "0 */2 * * *"
+)
 
 
 @pytest.fixture(autouse=True)
 def no_metadata_db(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Airflow side (the check tasks) is the api-server test's; here only the warehouse."""
     monkeypatch.setattr(app.airflow_state, "latest_validations", lambda: [])
+    monkeypatch.setattr(app.airflow_state, "incremental_schedule", lambda: TWO_HOURLY)
     monkeypatch.setattr(facts, "CACHE", facts.FactsCache())
 
 
@@ -71,6 +79,12 @@ def test_through_the_postgres_connection_the_numbers_equal_a_direct_query(
     assert order.newest_mod_ts == newest
     assert order.marked_deleted == 1
     assert sum(n for _s, _r, n in report.quarantine_reasons) == quarantined
+    # Nothing left open: no session of the page's user on the warehouse's database but this one.
+    with psycopg.connect(postgres_warehouse) as conn:
+        [(others,)] = conn.execute(
+            "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+        ).fetchall()
+    assert others == 0
 
 
 def test_through_the_duckdb_connection_the_page_reads_the_file_read_only(
@@ -116,3 +130,54 @@ def test_the_time_budget_setting_is_checked_and_named() -> None:
     for bad in ("0", "-1", "fast", "601"):
         with pytest.raises(ValueError, match=r"WMS_HEALTH_BUDGET_SECONDS must be a number of seconds"):
             app.budget_seconds({"WMS_HEALTH_BUDGET_SECONDS": bad})
+
+
+def test_the_json_says_per_entity_how_fresh_it_is_against_the_schedule_and_which_wms_it_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        warehouse_data.fill(conn)
+    _use_connection(monkeypatch, {"conn_type": "duckdb", "host": str(path)})
+    answer = app.collect_report(now=NOW, budget=30).as_json()
+    assert answer["window_due"] == (NOW - timedelta(hours=2)).isoformat()  # 12:00 - 2 h timeout: 10:00's run
+    assert answer["schedule"] == "0 */2 * * *"
+    entities = {e["entity"]: e for e in answer["entities"]}
+    quiet, busy = entities["order_status"], entities["order_hdr"]
+    assert (quiet["window_stale"], quiet["newest_mod_ts_stale"], quiet["change_age_limit_hours"]) == (
+        False,
+        False,
+        None,
+    )
+    assert (busy["window_stale"], busy["change_age_limit_hours"]) == (False, 48)
+    assert entities["item"]["window_stale"] is True  # never loaded
+    assert answer["sources"] == [
+        {
+            "base_url": WMS_URL,
+            "user": WMS_USER,
+            "loads": 4,
+            "newest_load": (NOW - timedelta(hours=2)).isoformat(),
+        }
+    ]
+
+
+def test_before_the_incremental_dag_is_parsed_the_page_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        warehouse_data.fill(conn)
+    _use_connection(monkeypatch, {"conn_type": "duckdb", "host": str(path)})
+    monkeypatch.setattr(app.airflow_state, "incremental_schedule", lambda: None)
+    report = app.collect_report(now=NOW, budget=30)
+    assert report.window_due is None
+    assert any("wms_incremental_sync) is not parsed yet" in note for note in report.notes)
+    assert report.last_window_stale is False  # loaded windows exist; red only when missing
+
+
+def test_a_bad_change_age_setting_is_shown_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WMS_HEALTH_MAX_CHANGE_AGE_HOURS", '{"orders": 4}')
+    report = app.collect_report(now=NOW, budget=30)
+    assert report.error is not None
+    assert "WMS_HEALTH_MAX_CHANGE_AGE_HOURS" in report.error
+    assert report.red

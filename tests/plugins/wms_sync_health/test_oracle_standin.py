@@ -33,7 +33,12 @@ WAREHOUSE = {
 REPORT = """
 import json
 from wms_sync_health import app
+from datetime import timedelta
+from airflow.timetables.interval import CronDataIntervalTimetable
+from wms_sync_health.freshness import Schedule
 app.airflow_state.latest_validations = lambda: []
+app.airflow_state.incremental_schedule = lambda: Schedule(
+    CronDataIntervalTimetable("0 */2 * * *", timezone="UTC"), timedelta(hours=2), "0 */2 * * *")
 report = app.collect_report(budget=60)
 print(json.dumps({"error": report.error, "kind": report.warehouse_kind, "notes": report.notes,
                   "problems": [p for e in report.entities for p in e.problems]}))

@@ -14,13 +14,18 @@ import duckdb
 import pytest
 
 from tests.plugins.wms_sync_health import warehouse_data
-from tests.plugins.wms_sync_health.warehouse_data import NOW, SECRET
+from tests.plugins.wms_sync_health.warehouse_data import NOW, QUIET_CHANGE, SECRET, WMS_URL, WMS_USER
 from wms_sync_health import report
 from wms_sync_health.facts import FactsCache
 from wms_sync_health.report import Limits, ReportBuilder, redact_record
 from wms_sync_health.warehouse import Warehouse, placeholder_sql
 
-LIMITS = Limits(window_age=timedelta(hours=4), newest_change_age=timedelta(hours=48))
+# As the product's defaults: order_hdr busy (48 h), order_status a quiet lookup (no change-age limit);
+# the newest window due at NOW - 4 h (two-hourly schedule, 2 h dagrun_timeout).
+LIMITS = Limits(
+    window_due=NOW - timedelta(hours=4),
+    change_age={"order_hdr": timedelta(hours=48), "order_status": None},
+)
 
 
 def _builder(warehouse: Warehouse, entities: tuple[str, ...] = ("order_hdr",)) -> ReportBuilder:
@@ -101,8 +106,60 @@ def test_before_any_window_was_recorded_the_last_window_end_is_unknown_with_a_no
 
 
 def test_an_entity_whose_newest_change_is_older_than_the_freshness_limit_is_red(warehouse: Warehouse) -> None:
-    strict = Limits(window_age=timedelta(hours=4), newest_change_age=timedelta(hours=1))
+    strict = Limits(window_due=LIMITS.window_due, change_age={"order_hdr": timedelta(hours=1)})
     assert _builder(warehouse).entity_health(strict)["order_hdr"].newest_mod_ts_stale is True
+
+
+def test_a_quiet_lookup_loaded_by_every_run_is_not_red_however_old_its_newest_change(
+    warehouse: Warehouse,
+) -> None:
+    found = _builder(warehouse, ("order_hdr", "order_status")).entity_health(LIMITS)
+    quiet = found["order_status"]
+    [(newest,)] = warehouse.rows("select max(mod_ts) from wms_raw.order_status")
+    assert quiet.newest_mod_ts == newest == QUIET_CHANGE  # 200 days old, shown as it is
+    assert quiet.change_age_limit_hours is None
+    assert quiet.newest_mod_ts_stale is False
+    assert quiet.window_stale is False
+    # The same age on a busy entity (a limit of 48 h) is red.
+    busy = Limits(window_due=LIMITS.window_due, change_age={"order_status": timedelta(hours=48)})
+    assert _builder(warehouse, ("order_status",)).entity_health(busy)["order_status"].newest_mod_ts_stale
+
+
+def test_each_entity_is_loaded_through_its_own_newest_window_and_red_when_that_is_before_the_due_end(
+    warehouse: Warehouse,
+) -> None:
+    found = _builder(warehouse, ("order_hdr", "order_status", "item")).entity_health(LIMITS)
+    direct = dict(
+        warehouse.rows(
+            "select stream_name, max(window_end) from wms_raw.etl_loaded_windows group by stream_name"
+        )
+    )
+    assert found["order_hdr"].window_end == direct["order_hdr"] == NOW - timedelta(hours=2)
+    assert found["order_status"].window_end == direct["order_status"] == NOW - timedelta(hours=2)
+    assert not found["order_hdr"].window_stale
+    assert found["item"].window_end is None  # never loaded: red
+    assert found["item"].window_stale
+    # A run missing: the due end moved past what was loaded.
+    later = Limits(window_due=NOW - timedelta(hours=1), change_age=LIMITS.change_age)
+    assert _builder(warehouse).entity_health(later)["order_hdr"].window_stale
+
+
+def test_the_sources_of_the_period_are_its_base_urls_and_users_as_etl_load_source_holds_them(
+    warehouse: Warehouse,
+) -> None:
+    [source] = _builder(warehouse).sources()
+    [(url, user, loads)] = warehouse.rows(
+        "select wms_base_url, wms_user, count(*) from wms_raw.etl_load_source group by wms_base_url, wms_user"
+    )
+    assert (source.base_url, source.user, source.loads) == (url, user, loads) == (WMS_URL, WMS_USER, 4)
+    assert source.newest_load == NOW - timedelta(hours=2)
+
+
+def test_a_source_url_is_shown_without_userinfo_query_or_fragment() -> None:
+    assert report.public_url("https://u:pw-99@tenant.example.com:8443/prod?token=t#x") == (
+        "https://tenant.example.com:8443/prod"
+    )
+    assert "pw" not in report.public_url("not a url u:pw@host?x=1")
 
 
 def test_the_daily_chart_sums_the_audit_per_utc_day(warehouse: Warehouse) -> None:

@@ -25,13 +25,27 @@ create table wms_raw.etl_full_sync_decision (sync_id varchar(512) not null, stre
   status varchar(16), purge_before timestamptz, primary key (sync_id, stream_name));
 create table wms_raw.etl_loaded_windows (run_id varchar(512) not null, stream_name varchar(128) not null,
   window_start timestamptz, window_end timestamptz, recorded_at timestamptz);
+create table wms_raw.etl_load_source (run_id varchar(512) not null, stream_name varchar(128) not null,
+  wms_base_url varchar(1000), wms_user varchar(128), started_at timestamptz, committed_at timestamptz,
+  records_read bigint, primary key (run_id, stream_name));
 create table wms_raw.order_hdr (id bigint not null, mod_ts timestamptz not null, order_nbr varchar(40),
+  etl_loaded_at timestamptz, etl_run_id varchar(512), primary key (id, mod_ts));
+create table wms_raw.order_status (id bigint not null, mod_ts timestamptz not null, description varchar(40),
   etl_loaded_at timestamptz, etl_run_id varchar(512), primary key (id, mod_ts));
 """
 
 
+WMS_URL = "https://tenant.wms.ocs.oraclecloud.com/prod"
+WMS_USER = "wms_reader"
+# A quiet lookup: changed last 200 days ago, read (empty) by every incremental run since.
+QUIET_CHANGE = NOW - timedelta(days=200)
+
+
 def rows() -> dict[str, list[tuple[Any, ...]]]:
-    """Two days of runs for order_hdr; a full sync that saw ids 1-3 of 1-6 (4 is deleted, 5 is newer, 6 purged)."""
+    """Two days of runs for order_hdr; a full sync that saw ids 1-3 of 1-6 (4 is deleted, 5 is newer, 6 purged).
+
+    order_status is a quiet lookup: its newest change is 200 days old, and the same two windows loaded it.
+    """
     full_end = NOW - timedelta(days=1)
     return {
         "etl_load_audit": [
@@ -87,6 +101,12 @@ def rows() -> dict[str, list[tuple[Any, ...]]]:
         "etl_full_sync_complete": [("full", "order_hdr", full_end, full_end + timedelta(minutes=5))],
         # the full sync's purge bound: a record whose newest version is older was purged, not deleted
         "etl_full_sync_decision": [("full", "order_hdr", "complete", full_end - timedelta(days=10))],
+        "etl_load_source": [
+            (f"{run}/{stream}/try1", stream, WMS_URL, WMS_USER, at, at, 3)
+            for run, at in (("inc1", NOW - timedelta(hours=4)), ("inc2", NOW - timedelta(hours=2)))
+            for stream in ("order_hdr", "order_status")
+        ],
+        "order_status": [(1, QUIET_CHANGE, "Created", QUIET_CHANGE, "old")],
         "etl_loaded_windows": [
             (
                 "inc1",
@@ -102,6 +122,10 @@ def rows() -> dict[str, list[tuple[Any, ...]]]:
                 NOW - timedelta(hours=2),
                 NOW - timedelta(hours=2),
             ),
+            *[
+                ("inc" + str(n), "order_status", NOW - timedelta(hours=2 + h), NOW - timedelta(hours=h), NOW)
+                for n, h in ((1, 4), (2, 2))
+            ],
         ],
         "order_hdr": [
             (1, full_end - timedelta(days=2), "A1", full_end, "full"),
