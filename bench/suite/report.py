@@ -590,10 +590,6 @@ def _details(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
         add("")
 
 
-if __name__ == "__main__":
-    print(render())
-
-
 def _sync_modes_goals(add: Any, modes: dict[str, Any]) -> None:
     """Issue 24's goals, each from the runs of one invocation on one simulated WMS state."""
     runs = modes["runs"]
@@ -674,3 +670,7 @@ def _sync_modes(add: Any, modes: dict[str, Any], entry: dict[str, Any]) -> None:
             f"| {run['load_before']} |"
         )
     add("")
+
+
+if __name__ == "__main__":
+    print(render())
