@@ -58,6 +58,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sync-orders", type=int, default=None, help="orders in the latency-model sync")
     parser.add_argument("--latency-scale", type=float, default=None, help="simulated sleep multiplier")
+    parser.add_argument(
+        "--sync-modes-only",
+        action="store_true",
+        help="sync section: only the full sync's key-scan vs whole-record modes (issue 24); the original "
+        "client vs 8 concurrent runs keep their last figures",
+    )
     parser.add_argument("--dag-changes", type=int, default=10_000, help="changed records for the DAG run")
     parser.add_argument(
         "--dag-modes",
@@ -136,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
                 entry["error"] = f"{type(error).__name__}: {error}"
             entry["seconds"] = round(time.monotonic() - started, 1)
             earlier = previous.get("sections", {}).get(name)
-            if name == "el" and earlier and _partial_el(args):
+            if (name == "el" and earlier and _partial_el(args)) or (
+                name == "sync" and earlier and args.sync_modes_only
+            ):
                 entry["keeps_figures_from"] = [
                     {
                         "command": earlier.get("command"),
@@ -183,7 +191,7 @@ def _run(name: str, args: argparse.Namespace, pg: Any, previous: dict[str, Any] 
     if name == "sync":
         from bench.suite import sync
 
-        return sync.section(args, pg)
+        return sync.section(args, pg, previous)
     if name == "dag":
         from bench.suite import dag
 

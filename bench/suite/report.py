@@ -282,6 +282,8 @@ def _summary(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
             f"| original client: {_fmt(original['records_per_s'])} rec/s | {_fmt(ratio, 2)}x | ≥ 10x, ≤ 8 in flight "
             f"| {_met(ratio >= GOALS['sync_ratio'] and ours['max_in_flight'] <= 8)} |"
         )
+    if sync and sync.get("modes"):
+        _sync_modes_goals(add, sync["modes"])
     dag = _section(data, "dag")
     if dag:
         sub = dag["runs"].get("product", {})
@@ -474,7 +476,7 @@ def _details(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
             )
         add("")
         if sync.get("modes"):
-            _sync_modes(add, sync["modes"])
+            _sync_modes(add, sync["modes"], data["sections"]["sync"])
     dag = _section(data, "dag")
     if dag:
         add(
@@ -589,16 +591,72 @@ def _details(add: Any, data: dict[str, Any]) -> None:  # noqa: PLR0915
         add("")
 
 
-if __name__ == "__main__":
-    print(render())
+def _sync_modes_goals(add: Any, modes: dict[str, Any]) -> None:
+    """Issue 24's goals, each from the runs of one invocation on one simulated WMS state."""
+    runs = modes["runs"]
+    whole = next((r for r in runs if r["mode"] == "records"), None)
+    keys = {r["projection_cost"]: r for r in runs if r["mode"] == "keys"}
+    if whole is None or not keys:
+        return
+    total = modes["records"]
+    changed = modes.get("changed_or_new", round(total * modes["changed_or_new_pct"] / 100))
+    allowed = changed + total // 100
+    label = f"full sync key scan, latency model x{modes['latency_scale']} ({total:,} rec)"
+    most = max(r["rows_whole"] for r in keys.values())
+    add(
+        f"| {label}: whole records served | {most:,} (most of the {len(keys)} key scans) "
+        f"| changed or new versions: {changed:,}; whole-record sync: {whole['rows_whole']:,} "
+        f"| {_fmt(most / whole['rows_whole'], 3)}x | ≤ changed + new + 1 % of the total ({allowed:,}) "
+        f"| {_met(most <= allowed)} |"
+    )
+    fewest = min(whole["bytes"] / r["bytes"] for r in keys.values())
+    received = ", ".join(f"{r['bytes']:,}" for r in keys.values())
+    add(
+        f"| {label}: bytes received | {received} "
+        f"| whole-record sync: {whole['bytes']:,} | {_fmt(fewest, 1)}x fewer (the least) | ≥ 10x fewer "
+        f"| {_met(fewest >= 10)} |"
+    )
+    for cost, goal, ok_if in ((0.1, "≥ 5x faster", 5.0), (1.0, "no slower", 1.0)):
+        run = keys.get(cost)
+        if run is None:
+            continue
+        ratio = whole["wall_s"] / run["wall_s"]
+        add(
+            f"| {label}: wall time at projection cost {cost} | {_fmt(run['wall_s'], 1)} s (load {run['load_before']}) "
+            f"| whole-record sync: {_fmt(whole['wall_s'], 1)} s (load {whole['load_before']}) "
+            f"| {_fmt(ratio, 2)}x faster | {goal} | {_met(ratio >= ok_if)} |"
+        )
+    equal = [r["warehouse_equal"] for r in runs]
+    add(
+        f"| {label}: warehouse equals the simulator (PostgreSQL) | {sum(equal)} of {len(equal)} runs "
+        "| every version held before + every version now; seen ids = ids now | — | every run "
+        f"| {_met(all(equal))} |"
+    )
 
 
-def _sync_modes(add: Any, modes: dict[str, Any]) -> None:
+def _sync_modes(add: Any, modes: dict[str, Any], entry: dict[str, Any]) -> None:
     """Issue 24: the key-scan full sync beside the whole-record one (bench/suite/sync_modes.py)."""
     add(
         f"### Full sync: key scan vs whole records (x{modes['latency_scale']}, {modes['records']:,} records, "
         f"{modes['changed_or_new_pct']} % versions changed or new, {modes['deleted_pct']} % deleted, pool {modes['pool']})"
     )
+    add("")
+    add(
+        f"`{entry.get('command')}`, started {entry.get('started_at')}; machine before: "
+        f"`{entry.get('machine_before', {}).get('uptime', '')}`. The machine is shared with other engineers'"
+    )
+    add("test runs: the wall times are upper bounds and each run's load average is in the table; the ratios")
+    add(
+        "between the runs of this one invocation are what count. Bytes, rows and requests do not depend on load."
+    )
+    add(
+        "The same simulated WMS state for every run (bench/suite/sync_modes.py); each mode from a copy of the"
+    )
+    add(
+        "warehouse as of the last full sync; the product's partition plan at most 8 partitions (so 8 requests)"
+    )
+    add("at a time; projection cost = the simulator's per-row cost of a `fields=` page as a share of a whole")
+    add("record's (an assumption: dev/wms_simulator/README.md).")
     add("")
     add(
         "| Mode | Projection cost | Requests | Whole rows served | Key rows served | Bytes received | Wall s "
@@ -613,3 +671,7 @@ def _sync_modes(add: Any, modes: dict[str, Any]) -> None:
             f"| {run['load_before']} |"
         )
     add("")
+
+
+if __name__ == "__main__":
+    print(render())

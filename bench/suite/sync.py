@@ -150,10 +150,22 @@ def partitioned(sim: SimulatorHost, pg: Any, work: Path, pool: int, page_size: i
     }
 
 
-def section(args: Any, pg: Any) -> dict[str, Any]:
+def section(args: Any, pg: Any, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     work = WORK / "sync"
     work.mkdir(parents=True, exist_ok=True)
     scale = args.latency_scale
+    from bench.suite import sync_modes
+
+    if args.sync_modes_only:
+        # Issue 24 alone: the earlier original-client vs 8-concurrent figures stay as they were.
+        kept = {k: v for k, v in (previous or {}).items() if k != "modes"}
+        return {
+            "orders": args.sync_orders,
+            "latency_scale": scale,
+            "runs": [],
+            **kept,
+            "modes": sync_modes.section(args, pg, work),
+        }
     say(f"sync: simulator with {args.sync_orders:,} orders, latency model x{scale}")
     sim = SimulatorHost(
         records=args.sync_orders, latency_scale=scale, stats=work / "sim.json", log=work / "sim.log"
@@ -184,7 +196,5 @@ def section(args: Any, pg: Any) -> dict[str, Any]:
     finally:
         sim.stop()
     # Issue 24: the key-scan full sync beside the whole-record one, on one simulated WMS state.
-    from bench.suite import sync_modes
-
     out["modes"] = sync_modes.section(args, pg, work)
     return out

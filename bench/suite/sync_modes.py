@@ -205,6 +205,8 @@ def section(args: Any, pg: Any, work: Path) -> dict[str, Any]:
             new_versions = sum(len(now[e] - held[e]) for e in ENTITIES)
             deleted = sum(len({i for i, _ in held[e]} - {i for i, _ in now[e]}) for e in ENTITIES)
             out["records"] = total
+            out["changed_or_new"] = new_versions
+            out["deleted"] = deleted
             out["changed_or_new_pct"] = round(100 * new_versions / total, 2)
             out["deleted_pct"] = round(100 * deleted / total, 2)
             modes = ("records", "keys") if cost == PROJECTION_COSTS[0] else ("keys",)

@@ -9,7 +9,8 @@ records: the raw history holds exactly every (id, mod_ts) version the WMS showed
 The full syncs are key scans (the default, WMS_FULL_SYNC_MODE=keys). The first one meets a WMS that ignores
 `fields` and an allocation partition that fails once (HTTP 401) and is retried; after a day more of WMS
 activity a second one (allocation only, dbt not run) meets deletions and records that change between its
-key scan and its fetch of the missing versions.
+key scan and its fetch of the missing versions; the incremental run after it (allocation, dbt not run)
+reads the changes the key scan left to it.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class KeyScanRun:
     after: set[tuple[int, datetime]]  # ... and when it ended (the clock moved on during it)
     id_in_ids: set[int]  # ids the second full sync fetched whole, by id__in
     sync_id: str
+    stored: set[tuple[int, datetime]]  # allocation's raw history right after the second full sync
+    stored_after_next_incremental: set[tuple[int, datetime]]  # ... and after the incremental run after it
 
 
 def _versions(simulator: SimulatorServer) -> dict[str, set[tuple[int, datetime]]]:
@@ -196,7 +199,12 @@ def _scenario(
             },
         )
         airflow.prepare()
-        outputs = [base / "full-sync.log", base / "incremental.log", base / "key-scan.log"]
+        outputs = [
+            base / "full-sync.log",
+            base / "incremental.log",
+            base / "key-scan.log",
+            base / "incremental-after-key-scan.log",
+        ]
         sim = simulator.sim
         # The first key page of allocation is refused once: that partition fails and is retried.
         refused = sim.faults.add(
@@ -218,7 +226,7 @@ def _scenario(
         states["wms_incremental_sync"] = task_states(airflow.home, "wms_incremental_sync")
         after_incremental = _versions(simulator)
         orders = {record["id"]: record["order_nbr"] for record in sim.records("order_hdr")}
-        key_scan = _second_full_sync(airflow, simulator, outputs[2])
+        key_scan = _second_full_sync(airflow, simulator, reader, outputs[2], outputs[3])
         key_scan.first_sync_id_in_requests, key_scan.first_sync_retried = first_id_in, retried
         key_scan.faults_injected = refused.injected
         secrets = [PASSWORD, *(secrets or ([conn["password"]] if conn.get("password") else []))]
@@ -245,27 +253,46 @@ def _retried_tasks(home: Path, dag_id: str) -> list[str]:
     return [f"{task}[{index}]" for task, index in rows]
 
 
-def _second_full_sync(airflow: LocalAirflow, simulator: SimulatorServer, log: Path) -> KeyScanRun:
-    """A day of WMS activity later, a key-scan full sync of allocation; the clock moves on two hours
-    when it first fetches missing versions (records change between its two phases). dbt and the model
-    checks are marked successful unrun: the warehouse checked here is the raw history and its bookkeeping."""
+UNRUN_DBT = r"transform\..*|check_current_state_keys_unique|check_referential_integrity"
+
+
+def _second_full_sync(
+    airflow: LocalAirflow, simulator: SimulatorServer, reader: Reader, log: Path, next_log: Path
+) -> KeyScanRun:
+    """A day of WMS activity later, a key-scan full sync of allocation, started (as in production) when
+    the WMS's clock reaches its run_after; the clock moves on two hours when it first fetches missing
+    versions (records change between its two phases). Then the next incremental run of allocation, two
+    hours later. dbt and the model checks are marked successful unrun: the warehouse checked here is the
+    raw history and its bookkeeping."""
     sim = simulator.sim
-    sim.advance(timedelta(days=1))
+    run_after = START + INTERVAL + timedelta(days=1, hours=3)
+    sim.advance(run_after - sim.now())
     before = _versions(simulator)["allocation"]
     served_before = len(sim.requests)
     sim.faults.add(
         FaultRule(kind="advance", entity="allocation", query_regex="id__in", first_n=1, advance_minutes=120)
     )
-    run_after = START + INTERVAL + timedelta(days=1, hours=3)
     ok = airflow.dags_test(
         "wms_full_sync",
         run_after.isoformat(),
         {"entities": ["allocation"]},
         log,
-        mark_success_pattern=r"transform\..*|check_current_state_keys_unique|check_referential_integrity",
+        mark_success_pattern=UNRUN_DBT,
     )
     assert ok, log.read_text()[-4000:]
     sim.faults.clear()
+    stored = set(_raw(reader, "allocation"))
+    after = _versions(simulator)["allocation"]
+    # The WMS's clock stands at run_after + 2 h (the fault moved it): the next interval ends there.
+    assert sim.now() == run_after + INTERVAL
+    ok = airflow.dags_test(
+        "wms_incremental_sync",
+        (run_after + INTERVAL).isoformat(),
+        {"entities": ["allocation"]},
+        next_log,
+        mark_success_pattern=UNRUN_DBT,
+    )
+    assert ok, next_log.read_text()[-4000:]
     id_in_ids = {
         int(i)
         for request in sim.requests[served_before:]
@@ -276,7 +303,9 @@ def _second_full_sync(airflow: LocalAirflow, simulator: SimulatorServer, log: Pa
         (sync_id,) = metadata.execute(
             "select run_id from dag_run where dag_id = 'wms_full_sync' order by id desc limit 1"
         ).fetchone()
-    return KeyScanRun(0, [], 0, before, _versions(simulator)["allocation"], id_in_ids, str(sync_id))
+    return KeyScanRun(
+        0, [], 0, before, after, id_in_ids, str(sync_id), stored, set(_raw(reader, "allocation"))
+    )
 
 
 def _raw(reader: Reader, entity: str) -> list[tuple[int, datetime]]:
@@ -374,10 +403,9 @@ def test_after_the_key_scan_the_raw_history_holds_every_version_once(scenario: S
     """Every version held before stays; every record has the version the key scan saw or the newer one
     it fetched; nothing but versions the WMS showed."""
     run = scenario.key_scan
-    stored = _raw(scenario.reader, "allocation")
-    assert len(stored) == len(set(stored))
+    stored = run.stored
     held = scenario.after_full_sync["allocation"] | scenario.after_incremental["allocation"]
-    assert held <= set(stored) <= held | run.before | run.after
+    assert held <= stored <= held | run.before | run.after
     for record_id, mod_ts in run.after:
         seen_version = {ts for i, ts in run.before if i == record_id}
         if not seen_version:
@@ -387,10 +415,10 @@ def test_after_the_key_scan_the_raw_history_holds_every_version_once(scenario: S
 
 def test_a_record_changed_between_the_phases_is_stored_in_its_newer_version_now(scenario: Scenario) -> None:
     """Changed after the key scan and fetched by id__in: the version after the change is stored by the
-    full sync. Unchanged at the key scan and changed after: left to the next incremental run, whose
-    window starts where the last one ended (the change happened later), and still seen (not deleted)."""
+    full sync. Unchanged at the key scan and changed after: left to the next incremental run (the test
+    below), and still seen (not deleted)."""
     run = scenario.key_scan
-    stored = set(_raw(scenario.reader, "allocation"))
+    stored = run.stored
     changed_mid_sync = run.after - run.before
     fetched_newer = {(i, ts) for i, ts in changed_mid_sync if i in run.id_in_ids}
     assert fetched_newer, "some record must change between the key scan and its fetch"
@@ -399,6 +427,22 @@ def test_a_record_changed_between_the_phases_is_stored_in_its_newer_version_now(
     seen = _seen(scenario, run.sync_id)
     left = {i for i, ts in run.after if (i, ts) not in stored}
     assert left <= seen | ({i for i, _ in run.after} - {i for i, _ in run.before})
+
+
+def test_the_incremental_run_after_the_key_scan_stores_the_versions_it_left(scenario: Scenario) -> None:
+    """What changed between the phases and was not fetched by id__in (its version at the key scan was
+    already held) is read by the next incremental run: its window starts at the full sync's cut-off,
+    before the change. Afterwards the raw history holds every version the WMS shows, once. (Whether
+    any change is left to it depends on which partitions ran before the clock moved: on DuckDB they run
+    one at a time, and a partition that scans after the move fetches the change itself.)"""
+    run = scenario.key_scan
+    assert run.after - run.before, "records must change while the full sync runs"
+    left = run.after - run.stored
+    assert left <= run.stored_after_next_incremental
+    assert run.after <= run.stored_after_next_incremental
+    assert run.stored_after_next_incremental - run.stored <= run.after
+    stored = _raw(scenario.reader, "allocation")
+    assert len(stored) == len(set(stored)), "no (id, mod_ts) version is stored twice"
 
 
 def test_the_key_scan_saw_every_record_that_lived_through_it_and_no_deleted_one(scenario: Scenario) -> None:

@@ -87,3 +87,13 @@ def test_before_the_first_load_there_is_nothing_known(warehouse: str, tmp_path: 
 def test_an_entity_outside_the_product_is_refused_before_any_sql(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not in"):
         write_known_versions("allocation; drop table x", None, tmp_path / "known.tsv")
+
+
+def test_on_oracle_a_naive_timestamp_holding_utc_is_read_as_utc() -> None:
+    """Oracle's raw mod_ts is TIMESTAMP(6) holding UTC, which python-oracledb returns naive; the
+    statements that read it are checked on the Oracle stand-in (test_oracle_standin_key_scan.py)."""
+    from include.wms_pipeline.key_scan import _micros
+
+    for _, moment in VERSIONS:
+        naive_utc = moment.astimezone(UTC).replace(tzinfo=None)
+        assert _micros(naive_utc) == micros(moment)
