@@ -111,7 +111,8 @@ def failed_tasks(airflow: LocalAirflow, dag_id: str, run: str) -> list[tuple[str
 
 def would_be_deleted(reader: WarehouseReader, entity: str) -> set[int]:
     """Ids dbt's wms_full_sync_deletions marks deleted now: not seen by the newest complete full sync
-    (ranked as the macro ranks it) and changed before its window end."""
+    (ranked as the macro ranks it: latest cut-off, then latest completion) and changed before its
+    cut-off."""
     tables = {
         str(r[0])
         for r in reader.rows(
@@ -124,7 +125,7 @@ def would_be_deleted(reader: WarehouseReader, entity: str) -> set[int]:
         f"""
         select distinct r.id from wms_raw.{entity} r
         join (select sync_id, window_end from (
-                select sync_id, window_end, row_number() over (order by completed_at desc, sync_id desc) rk
+                select sync_id, window_end, row_number() over (order by window_end desc, completed_at desc, sync_id desc) rk
                 from wms_raw.etl_full_sync_complete where stream_name = '{entity}') ranked
               where rk = 1) newest on 1 = 1
         where r.id not in (select r2.id from wms_raw.{entity} r2 where r2.mod_ts >= newest.window_end)
