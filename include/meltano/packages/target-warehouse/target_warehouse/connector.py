@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from singer_sdk.sql import SQLConnector
 
+from target_warehouse.columns import ColumnSpec
 from target_warehouse.dialects import WarehouseDialect, dialect_for
 from target_warehouse.errors import (
     ConcurrentSchemaChange,
@@ -23,7 +24,7 @@ from target_warehouse.errors import (
     explain,
     masked,
 )
-from target_warehouse.tables import bookkeeping_tables
+from target_warehouse.tables import ADDED_COLUMNS, bookkeeping_tables
 
 DEFAULT_URL = "duckdb:///warehouse.duckdb"
 _GRANTEE = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
@@ -157,6 +158,8 @@ class WarehouseConnector(SQLConnector):
                             conn.execute(sa.schema.CreateSchema(schema))
                             schema_exists = True
                 created = [table for table in self.bookkeeping.sorted_tables if self.create_table(table)]
+                for name in ADDED_COLUMNS:
+                    self.add_missing_columns(self.bookkeeping_table(name), ADDED_COLUMNS[name])
                 break
             except sa.exc.DBAPIError as exc:
                 if attempt + 1 < _DDL_ATTEMPTS and _is_concurrent_ddl(exc):
@@ -225,6 +228,27 @@ class WarehouseConnector(SQLConnector):
     def _execute_ddl(self, statement: str) -> None:
         with self.begin() as conn:
             conn.execute(sa.text(statement))
+
+    def add_missing_columns(self, table: sa.Table, columns: list[tuple[ColumnSpec, int | None]]) -> None:
+        """Add to an existing bookkeeping table the `columns` it lacks (an older loader created it).
+
+        A parallel load (the partitions of a full sync) may add the same column first: the statement
+        then fails as a concurrent change, and the column is looked for again.
+        """
+
+        def missing() -> list[tuple[ColumnSpec, int | None]]:
+            with self.begin() as conn:
+                existing = self.dialect.existing_columns(conn, table) or {}
+            return [
+                (s, n) for s, n in columns if str(self.dialect.identifier(s.name)).lower() not in existing
+            ]
+
+        for spec, length in missing():
+            try:
+                self.run_ddl(table, self.dialect.add_column_ddl(table, spec, length))
+            except ConcurrentSchemaChange:
+                if spec in [s for s, _ in missing()]:
+                    raise
 
     def create_table(self, table: sa.Table) -> bool:
         """Create ``table`` unless it exists; whether this call created it."""

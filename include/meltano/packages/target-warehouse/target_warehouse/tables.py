@@ -35,6 +35,15 @@ LOAD_SOURCE = "etl_load_source"
 _URL_LENGTH = 1000
 # One row per (full sync, stream): what the deletion guard decided and why (written by the DAG).
 FULL_SYNC_DECISION = "etl_full_sync_decision"
+# Columns added to a bookkeeping table after its first release: `ensure_ready` adds them to a table an
+# older loader created (nullable, nothing dropped or rewritten; rows written before have NULL there).
+# etl_full_sync_complete records the WMS the sync read (issue 35 item 3), as etl_load_source does.
+ADDED_COLUMNS: dict[str, list[tuple[ColumnSpec, int | None]]] = {
+    FULL_SYNC_COMPLETE: [
+        (ColumnSpec("wms_base_url", Kind.TEXT), _URL_LENGTH),
+        (ColumnSpec("wms_user", Kind.TEXT), 128),
+    ],
+}
 AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present", "records_quarantined")
 _NAME_LENGTH = 128
 # etl_quarantine.reason: Oracle's VARCHAR2 holds at most 4000 bytes (MAX_STRING_SIZE = STANDARD),
@@ -124,6 +133,7 @@ def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.Meta
             (*stream, True),
             (ColumnSpec("window_end", stamp), None, False),
             (ColumnSpec("completed_at", stamp), None, False),
+            *[(spec, length, False) for spec, length in ADDED_COLUMNS[FULL_SYNC_COMPLETE]],
         ],
     )
     _table(
