@@ -212,18 +212,24 @@ def operator_actions_run(work: Path) -> dict[str, Any]:
     root = Path(__file__).resolve().parents[3]
     airflow_python = Path(os.environ.get("WMS_VENVS_DIR", root / ".venvs")) / "airflow" / "bin" / "python"
     path = os.pathsep.join([str(root), str(root / "dev"), str(root / "dev" / "reliability")])
-    result = subprocess.run(
+    # Each action's line is printed as it ends (a run takes tens of minutes on a busy machine).
+    lines: list[str] = []
+    seen: list[str] = []
+    with subprocess.Popen(
         [str(airflow_python), "-m", "wms_reliability.operator_actions", str(work / "operator-actions")],
         cwd=root,
         env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        check=False,
-    )
-    lines = [line for line in result.stdout.splitlines() if "wrong rows:" in line]
-    for line in lines:
-        print(line, flush=True)
-    return {"exit_code": result.returncode, "lines": lines, "tail": result.stderr.strip().splitlines()[-5:]}
+    ) as process:
+        for line in process.stdout or []:
+            seen = [*seen[-4:], line.rstrip()]
+            if "wrong rows:" in line:
+                lines.append(line.rstrip())
+                print(lines[-1], flush=True)
+    tail = seen
+    return {"exit_code": process.returncode, "lines": lines, "tail": tail}
 
 
 def main() -> int:

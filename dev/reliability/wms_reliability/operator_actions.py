@@ -331,12 +331,17 @@ def run_actions(
         airflow.prepare()
         bench = Bench(kind, work, warehouse_conn, reader, say, home, other, airflow)
         t1, t2 = START, START + STEP
-        return [
-            partition_marked_success(bench, t1),
-            old_finalize_cleared(bench, t1, t2),
-            incremental_marked_success(bench, t2 + STEP),
-            wms_switched(bench, t2 + 2 * STEP),
+        steps: list[Callable[[], Action]] = [
+            lambda: partition_marked_success(bench, t1),
+            lambda: old_finalize_cleared(bench, t1, t2),
+            lambda: incremental_marked_success(bench, t2 + STEP),
+            lambda: wms_switched(bench, t2 + 2 * STEP),
         ]
+        actions = []
+        for step in steps:
+            actions.append(step())
+            say(actions[-1].line())  # as each action ends: a run stopped half-way still reports it
+        return actions
     finally:
         home.stop()
         other.stop()
@@ -370,8 +375,6 @@ def operator_actions(
         }
         plain = url.replace("postgresql+psycopg://", "postgresql://")
         results += run_actions("postgres", pg, conn, WarehouseReader("postgres", plain), say)
-    for action in results:
-        say(action.line())
     return {
         "actions": [action.__dict__ for action in results],
         "wrong_rows": sum(a.wrong_rows for a in results),
