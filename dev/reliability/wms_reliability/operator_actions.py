@@ -201,6 +201,52 @@ def _simulator(environment: str, seed: int) -> SimulatorServer:
     return SimulatorServer(Simulator(config), host="127.0.0.1", port=0).start()
 
 
+MELTANO_BIN = Path(__file__).resolve().parents[3] / ".venvs" / "meltano" / "bin"
+TAP_SCHEMAS = (
+    Path(__file__).resolve().parents[3] / "include/meltano/packages/tap-oracle-wms/tap_oracle_wms/schemas"
+)
+
+
+def create_raw_tables(work: Path, sqlalchemy_url: str) -> None:
+    """Every entity's raw table, empty, as the loader creates them (SCHEMA messages only).
+
+    The actions select three entities to stay cheap, but a full sync's dbt build also runs the source
+    tests of every entity, which fail on a table that does not exist ("Table with name
+    allocation_status does not exist"). The loader records a source row for each stream it sees;
+    those rows are removed so that the first real load sets the warehouse's source.
+    """
+    from include.wms_pipeline.settings import ENTITIES_ALL
+
+    schemas = "\n".join(
+        json.dumps(
+            {
+                "type": "SCHEMA",
+                "stream": entity,
+                "key_properties": ["id"],
+                "schema": json.loads((TAP_SCHEMAS / f"{entity}.json").read_text()),
+            }
+        )
+        for entity in ENTITIES_ALL
+    )
+    config = work / "create-tables.json"
+    config.write_text(json.dumps({"sqlalchemy_url": sqlalchemy_url, "run_id": "create-tables"}))
+    result = subprocess.run(
+        [str(MELTANO_BIN / "target-warehouse"), "--config", str(config)],
+        input=schemas + "\n",
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"creating the raw tables failed:\n{result.stderr[-3000:]}")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(sqlalchemy_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("delete from wms_raw.etl_load_source"))
+    engine.dispose()
+
+
 @dataclass
 class Bench:
     """One warehouse, one Airflow home, the production simulator and a second WMS."""
@@ -309,6 +355,22 @@ def wms_switched(b: Bench, t4: datetime) -> Action:
     )
 
 
+def _sqlalchemy_url(conn: dict[str, Any]) -> str:
+    """The loader's URL for the Airflow warehouse connection `conn` (DuckDB file or PostgreSQL)."""
+    if conn["conn_type"] == "duckdb":
+        return f"duckdb:///{conn['host']}"
+    from sqlalchemy.engine import URL
+
+    return URL.create(
+        "postgresql+psycopg",
+        username=conn["login"],
+        password=conn["password"],
+        host=conn["host"],
+        port=conn["port"],
+        database=conn["schema"],
+    ).render_as_string(hide_password=False)
+
+
 def run_actions(
     kind: str, work: Path, warehouse_conn: dict[str, Any], reader: WarehouseReader, say: Callable[[str], None]
 ) -> list[Action]:
@@ -329,6 +391,7 @@ def run_actions(
             },
         )
         airflow.prepare()
+        create_raw_tables(work, _sqlalchemy_url(warehouse_conn))
         bench = Bench(kind, work, warehouse_conn, reader, say, home, other, airflow)
         t1, t2 = START, START + STEP
         steps: list[Callable[[], Action]] = [
