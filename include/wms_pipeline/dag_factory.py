@@ -414,6 +414,7 @@ def _finalize_task(entities: tuple[str, ...], margin: timedelta, warehouse_args:
             if (value := context["ti"].xcom_pull(task_ids=f"plan_{entity}", key="planned_at"))
         ]
         cutoff = full_sync.deletion_cutoff(window_end, min(planned, default=None), margin)
+        source = load_evidence.current_source()
         try:
             load_evidence.verify_before_complete(
                 load_evidence.Warehouse(),
@@ -421,7 +422,7 @@ def _finalize_task(entities: tuple[str, ...], margin: timedelta, warehouse_args:
                 sync_id=context["run_id"],
                 window_end=cutoff,  # etl_full_sync_complete.window_end holds each sync's cut-off
                 planned=load_evidence.planned_partitions(context, selected),
-                source=load_evidence.current_source(),
+                source=source,
             )
         except load_evidence.OperatorActionRefused as refused:
             raise AirflowFailException(str(refused)) from None
@@ -446,7 +447,7 @@ def _finalize_task(entities: tuple[str, ...], margin: timedelta, warehouse_args:
         )
         complete = [d.entity for d in decisions if d.status != "held"]
         if complete:
-            full_sync.record_complete(context["run_id"], complete, cutoff)
+            full_sync.record_complete(context["run_id"], complete, cutoff, source)
         return complete
 
     return finalize()

@@ -17,6 +17,7 @@ from airflow.sdk import BaseHook
 from include.wms_pipeline import deletion_guard, settings
 from include.wms_pipeline.checks.binds import Binds
 from include.wms_pipeline.late_commits import deletion_cutoff as deletion_cutoff  # noqa: PLC0414 - re-exported
+from include.wms_pipeline.load_evidence import WmsSource
 from include.wms_pipeline.meltano import wms_auth, wms_base_url
 from include.wms_pipeline.partitions import share_partitions, split_id_range
 from include.wms_pipeline.wms_api import WmsClient
@@ -132,13 +133,18 @@ def _bind_times_as_timestamps(cursor: Any, count: int, time_positions: Sequence[
     )
 
 
-def record_complete(sync_id: str, entities: Iterable[str], window_end: datetime) -> list[str]:
-    """Declare each stream's full sync complete, in one transaction; a rerun replaces its own rows."""
+def record_complete(
+    sync_id: str, entities: Iterable[str], window_end: datetime, source: WmsSource
+) -> list[str]:
+    """Declare each stream's full sync complete, in one transaction; a rerun replaces its own rows.
+
+    Each row records the WMS the sync read (`source`: base URL with environment, API user; never a
+    secret), the one every load of the sync recorded in etl_load_source (verify_before_complete)."""
     hook: Any = BaseHook.get_connection(settings.WAREHOUSE_CONN_ID).get_hook()  # type: ignore[no-untyped-call]
     table = f"{settings.RAW_SCHEMA}.etl_full_sync_complete"
     kind = settings.warehouse_kind()
     s1, s2 = placeholders(kind, 2)
-    i1, i2, i3, i4 = placeholders(kind, 4)
+    i1, i2, i3, i4, i5, i6 = placeholders(kind, 6)
     completed_at = datetime.now(UTC)
     times: tuple[datetime, datetime] = (window_end, completed_at)
     if kind == "oracle":
@@ -152,10 +158,11 @@ def record_complete(sync_id: str, entities: Iterable[str], window_end: datetime)
                 f"delete from {table} where sync_id = {s1} and stream_name = {s2}", (sync_id, entity)
             )
             if kind == "oracle":
-                _bind_times_as_timestamps(cursor, 4, time_positions=(2, 3))
+                _bind_times_as_timestamps(cursor, 6, time_positions=(2, 3))
             cursor.execute(
-                f"insert into {table} (sync_id, stream_name, window_end, completed_at) values ({i1}, {i2}, {i3}, {i4})",
-                (sync_id, entity, *times),
+                f"insert into {table} (sync_id, stream_name, window_end, completed_at, wms_base_url, wms_user) "
+                f"values ({i1}, {i2}, {i3}, {i4}, {i5}, {i6})",
+                (sync_id, entity, *times, source.base_url, source.user),
             )
         conn.commit()
     finally:

@@ -14,7 +14,10 @@ import pytest
 
 from include.wms_pipeline import full_sync, settings
 from include.wms_pipeline.full_sync import placeholders, plan_partitions
+from include.wms_pipeline.load_evidence import WmsSource
 from include.wms_pipeline.partitions import share_partitions
+
+SOURCE = WmsSource("https://tenant.wms.example.com/prod_env", "etl_reader")
 
 LARGE = ("allocation", "order_dtl", "order_hdr")
 
@@ -150,7 +153,7 @@ def test_on_oracle_the_window_end_is_stored_as_its_utc_instant_with_microseconds
     window_end = datetime(2026, 12, 6, 21, 0, 0, 123456, tzinfo=ZoneInfo("America/Sao_Paulo"))
     before = datetime.now(UTC).replace(tzinfo=None)
 
-    full_sync.record_complete("sync-1", ["order_hdr", "allocation"], window_end)
+    full_sync.record_complete("sync-1", ["order_hdr", "allocation"], window_end, SOURCE)
 
     after = datetime.now(UTC).replace(tzinfo=None)
     assert oracle_warehouse.committed
@@ -163,7 +166,20 @@ def test_on_oracle_the_window_end_is_stored_as_its_utc_instant_with_microseconds
     assert before <= completed_at <= after  # UTC, to the microsecond
 
 
+def test_each_completion_row_records_the_wms_the_sync_read(oracle_warehouse: OracleConnection) -> None:
+    window_end = datetime(2026, 12, 7, tzinfo=UTC)
+
+    full_sync.record_complete("sync-1", ["order_hdr", "allocation"], window_end, SOURCE)
+
+    assert [(row[0], row[1], row[4], row[5]) for row in oracle_warehouse.inserted] == [
+        ("sync-1", "order_hdr", "https://tenant.wms.example.com/prod_env", "etl_reader"),
+        ("sync-1", "allocation", "https://tenant.wms.example.com/prod_env", "etl_reader"),
+    ]
+
+
 def test_a_window_end_without_a_time_zone_is_refused(oracle_warehouse: OracleConnection) -> None:
     with pytest.raises(ValueError, match="no time zone"):
-        full_sync.record_complete("sync-1", ["order_hdr"], datetime.fromisoformat("2026-12-07T00:00:00"))
+        full_sync.record_complete(
+            "sync-1", ["order_hdr"], datetime.fromisoformat("2026-12-07T00:00:00"), SOURCE
+        )
     assert oracle_warehouse.inserted == []

@@ -16,15 +16,17 @@ from include.wms_pipeline import full_sync
 from include.wms_pipeline.alerts import first_error_line
 from include.wms_pipeline.checks import specs
 from include.wms_pipeline.deletion_guard import Threshold
+from include.wms_pipeline.load_evidence import WmsSource
 
 CUTOFF = datetime(2026, 1, 4, 2, 30, tzinfo=UTC)
 SCOPE = json.dumps({"facility_code": None})
+SOURCE = WmsSource("https://tenant.wms.example.com/prod_env", "etl_reader")
 SETUP = (
     "create schema wms_raw",
     "create table wms_raw.order_hdr (id bigint, mod_ts timestamptz)",
     "create table wms_raw.etl_full_sync_seen (sync_id varchar(512), stream_name varchar(128), record_id bigint)",
     "create table wms_raw.etl_full_sync_complete (sync_id varchar(512), stream_name varchar(128),"
-    " window_end timestamptz, completed_at timestamptz)",
+    " window_end timestamptz, completed_at timestamptz, wms_base_url varchar(1000), wms_user varchar(128))",
     "create table wms_raw.etl_full_sync_decision (sync_id varchar(512), stream_name varchar(128),"
     " status varchar(16), scope varchar(2000), previous_scope varchar(2000), live_records bigint,"
     " would_mark bigint, purged bigint, deletion_cutoff timestamptz, purge_before timestamptz,"
@@ -67,7 +69,7 @@ class Warehouse:
             sync_id, ["order_hdr"], CUTOFF, threshold, {"order_hdr": purge_days}, scope, confirm=confirm
         )
         if decision.status != "held":
-            full_sync.record_complete(sync_id, ["order_hdr"], CUTOFF)
+            full_sync.record_complete(sync_id, ["order_hdr"], CUTOFF, SOURCE)
         return decision
 
 

@@ -90,8 +90,10 @@ def _statements(oracle: StandIn, fragment: str) -> list[dict[str, Any]]:
 RECORD_COMPLETE = """
 import datetime as dt, json
 from include.wms_pipeline.full_sync import record_complete
+from include.wms_pipeline.load_evidence import WmsSource
 window_end = dt.datetime(2025, 9, 15, 12, 0, 0, 123456, tzinfo=dt.UTC)
-print(json.dumps(record_complete("sync-1", ["allocation", "order_hdr"], window_end)))
+source = WmsSource("https://tenant.wms.example.com/prod_env", "etl_reader")
+print(json.dumps(record_complete("sync-1", ["allocation", "order_hdr"], window_end, source)))
 """
 OLD_AWARE_DATETIME_BIND = """
 from include.wms_pipeline import full_sync
@@ -111,7 +113,7 @@ def test_window_end_is_bound_as_a_naive_utc_timestamp_on_a_worker_outside_utc(or
     inserts = _statements(oracle, "insert into wms_raw.etl_full_sync_complete")
     assert len(inserts) == 2
     for insert in inserts:
-        assert insert["bind_types"][2:] == ["DB_TYPE_TIMESTAMP", "DB_TYPE_TIMESTAMP"]
+        assert insert["bind_types"][2:4] == ["DB_TYPE_TIMESTAMP", "DB_TYPE_TIMESTAMP"]
         assert insert["binds"][0][2] == {
             "$datetime": "2025-09-15T12:00:00.123456"
         }  # naive UTC, microseconds kept

@@ -1,6 +1,6 @@
 """The long reliability run (`scripts/reliability`): the full variants, printed as markdown with figures.
 
-python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit,deletion-guard,operator-actions,distributed] [--kills N] [--intervals N]
+python -m wms_reliability [--only faults,crash,concurrency,soak,secrets,hostile,continuity,late-commit,deletion-guard,operator-actions,backfill-beside-schedule,distributed] [--kills N] [--intervals N]
 
 `distributed` (CeleryExecutor, two workers, SIGKILLs) is not in the default list: run it with --only
 distributed [--intervals N --kills N]; options --distributed-intervals / --distributed-kills (6 / 3).
@@ -26,6 +26,7 @@ import psycopg
 from wms_simulator import Simulator, SimulatorConfig, SimulatorServer
 
 from .airflow_suite import run_e2e, summary
+from .backfill_beside_schedule import backfill_beside_schedule_run
 from .concurrency import exactness, load_concurrently, load_in_threads, rerun_failed, writer_inputs
 from .continuity import continuity_run
 from .crash import crash_and_rerun
@@ -212,18 +213,24 @@ def operator_actions_run(work: Path) -> dict[str, Any]:
     root = Path(__file__).resolve().parents[3]
     airflow_python = Path(os.environ.get("WMS_VENVS_DIR", root / ".venvs")) / "airflow" / "bin" / "python"
     path = os.pathsep.join([str(root), str(root / "dev"), str(root / "dev" / "reliability")])
-    result = subprocess.run(
+    # Each action's line is printed as it ends (a run takes tens of minutes on a busy machine).
+    lines: list[str] = []
+    seen: list[str] = []
+    with subprocess.Popen(
         [str(airflow_python), "-m", "wms_reliability.operator_actions", str(work / "operator-actions")],
         cwd=root,
         env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        check=False,
-    )
-    lines = [line for line in result.stdout.splitlines() if "wrong rows:" in line]
-    for line in lines:
-        print(line, flush=True)
-    return {"exit_code": result.returncode, "lines": lines, "tail": result.stderr.strip().splitlines()[-5:]}
+    ) as process:
+        for line in process.stdout or []:
+            seen = [*seen[-4:], line.rstrip()]
+            if "wrong rows:" in line:
+                lines.append(line.rstrip())
+                print(lines[-1], flush=True)
+    tail = seen
+    return {"exit_code": process.returncode, "lines": lines, "tail": tail}
 
 
 def main() -> int:
@@ -269,6 +276,8 @@ def main() -> int:
                 report[part] = soak_run(work, args.intervals)
             elif part == "continuity":
                 report[part] = continuity_run()
+            elif part == "backfill-beside-schedule":
+                report[part] = backfill_beside_schedule_run()
             elif part == "late-commit":
                 report[part] = late_commit_run(work, postgres, min(args.intervals, 12))
             report[f"{part}_seconds"] = round(time.monotonic() - started, 1)

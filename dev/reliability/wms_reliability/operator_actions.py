@@ -111,7 +111,8 @@ def failed_tasks(airflow: LocalAirflow, dag_id: str, run: str) -> list[tuple[str
 
 def would_be_deleted(reader: WarehouseReader, entity: str) -> set[int]:
     """Ids dbt's wms_full_sync_deletions marks deleted now: not seen by the newest complete full sync
-    (ranked as the macro ranks it) and changed before its window end."""
+    (ranked as the macro ranks it: latest cut-off, then latest completion) and changed before its
+    cut-off."""
     tables = {
         str(r[0])
         for r in reader.rows(
@@ -124,7 +125,7 @@ def would_be_deleted(reader: WarehouseReader, entity: str) -> set[int]:
         f"""
         select distinct r.id from wms_raw.{entity} r
         join (select sync_id, window_end from (
-                select sync_id, window_end, row_number() over (order by completed_at desc, sync_id desc) rk
+                select sync_id, window_end, row_number() over (order by window_end desc, completed_at desc, sync_id desc) rk
                 from wms_raw.etl_full_sync_complete where stream_name = '{entity}') ranked
               where rk = 1) newest on 1 = 1
         where r.id not in (select r2.id from wms_raw.{entity} r2 where r2.mod_ts >= newest.window_end)
@@ -198,6 +199,52 @@ def _simulator(environment: str, seed: int) -> SimulatorServer:
         password=PASSWORD,
     )
     return SimulatorServer(Simulator(config), host="127.0.0.1", port=0).start()
+
+
+MELTANO_BIN = Path(__file__).resolve().parents[3] / ".venvs" / "meltano" / "bin"
+TAP_SCHEMAS = (
+    Path(__file__).resolve().parents[3] / "include/meltano/packages/tap-oracle-wms/tap_oracle_wms/schemas"
+)
+
+
+def create_raw_tables(work: Path, sqlalchemy_url: str) -> None:
+    """Every entity's raw table, empty, as the loader creates them (SCHEMA messages only).
+
+    The actions select three entities to stay cheap, but a full sync's dbt build also runs the source
+    tests of every entity, which fail on a table that does not exist ("Table with name
+    allocation_status does not exist"). The loader records a source row for each stream it sees;
+    those rows are removed so that the first real load sets the warehouse's source.
+    """
+    from include.wms_pipeline.settings import ENTITIES_ALL
+
+    schemas = "\n".join(
+        json.dumps(
+            {
+                "type": "SCHEMA",
+                "stream": entity,
+                "key_properties": ["id"],
+                "schema": json.loads((TAP_SCHEMAS / f"{entity}.json").read_text()),
+            }
+        )
+        for entity in ENTITIES_ALL
+    )
+    config = work / "create-tables.json"
+    config.write_text(json.dumps({"sqlalchemy_url": sqlalchemy_url, "run_id": "create-tables"}))
+    result = subprocess.run(
+        [str(MELTANO_BIN / "target-warehouse"), "--config", str(config)],
+        input=schemas + "\n",
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"creating the raw tables failed:\n{result.stderr[-3000:]}")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(sqlalchemy_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("delete from wms_raw.etl_load_source"))
+    engine.dispose()
 
 
 @dataclass
@@ -308,6 +355,22 @@ def wms_switched(b: Bench, t4: datetime) -> Action:
     )
 
 
+def _sqlalchemy_url(conn: dict[str, Any]) -> str:
+    """The loader's URL for the Airflow warehouse connection `conn` (DuckDB file or PostgreSQL)."""
+    if conn["conn_type"] == "duckdb":
+        return f"duckdb:///{conn['host']}"
+    from sqlalchemy.engine import URL
+
+    return URL.create(
+        "postgresql+psycopg",
+        username=conn["login"],
+        password=conn["password"],
+        host=conn["host"],
+        port=conn["port"],
+        database=conn["schema"],
+    ).render_as_string(hide_password=False)
+
+
 def run_actions(
     kind: str, work: Path, warehouse_conn: dict[str, Any], reader: WarehouseReader, say: Callable[[str], None]
 ) -> list[Action]:
@@ -328,14 +391,20 @@ def run_actions(
             },
         )
         airflow.prepare()
+        create_raw_tables(work, _sqlalchemy_url(warehouse_conn))
         bench = Bench(kind, work, warehouse_conn, reader, say, home, other, airflow)
         t1, t2 = START, START + STEP
-        return [
-            partition_marked_success(bench, t1),
-            old_finalize_cleared(bench, t1, t2),
-            incremental_marked_success(bench, t2 + STEP),
-            wms_switched(bench, t2 + 2 * STEP),
+        steps: list[Callable[[], Action]] = [
+            lambda: partition_marked_success(bench, t1),
+            lambda: old_finalize_cleared(bench, t1, t2),
+            lambda: incremental_marked_success(bench, t2 + STEP),
+            lambda: wms_switched(bench, t2 + 2 * STEP),
         ]
+        actions = []
+        for step in steps:
+            actions.append(step())
+            say(actions[-1].line())  # as each action ends: a run stopped half-way still reports it
+        return actions
     finally:
         home.stop()
         other.stop()
@@ -369,8 +438,6 @@ def operator_actions(
         }
         plain = url.replace("postgresql+psycopg://", "postgresql://")
         results += run_actions("postgres", pg, conn, WarehouseReader("postgres", plain), say)
-    for action in results:
-        say(action.line())
     return {
         "actions": [action.__dict__ for action in results],
         "wrong_rows": sum(a.wrong_rows for a in results),

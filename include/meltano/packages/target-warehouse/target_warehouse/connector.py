@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from singer_sdk.sql import SQLConnector
 
+from target_warehouse.columns import ColumnSpec
 from target_warehouse.dialects import WarehouseDialect, dialect_for
 from target_warehouse.errors import (
     ConcurrentSchemaChange,
@@ -157,6 +158,8 @@ class WarehouseConnector(SQLConnector):
                             conn.execute(sa.schema.CreateSchema(schema))
                             schema_exists = True
                 created = [table for table in self.bookkeeping.sorted_tables if self.create_table(table)]
+                for name in ADDED_COLUMNS:
+                    self.add_missing_columns(self.bookkeeping_table(name), ADDED_COLUMNS[name])
                 break
             except sa.exc.DBAPIError as exc:
                 if attempt + 1 < _DDL_ATTEMPTS and _is_concurrent_ddl(exc):
@@ -164,30 +167,10 @@ class WarehouseConnector(SQLConnector):
                     time.sleep(0.2 * (attempt + 1))
                     continue
                 raise explain(exc, self.url, f"create schema {schema} and the etl_* tables") from None
-        for name in ADDED_COLUMNS:
-            self.add_missing_columns(self.bookkeeping_table(name), name)
         if grantees:
             for table in created:
                 self.grant_reads(table)
         self._bookkeeping_ready = True
-
-    def add_missing_columns(self, table: sa.Table, name: str) -> None:
-        """Give a bookkeeping table an older loader created the columns added since (ADDED_COLUMNS).
-
-        A parallel load of another partition may add the same column at the same moment; its error
-        (column already exists) is fine once the column is there.
-        """
-        with self.begin() as conn:
-            existing = self.dialect.existing_columns(conn, table) or {}
-        for spec in ADDED_COLUMNS[name]:
-            if spec.name in existing:
-                continue
-            try:
-                self.run_ddl(table, self.dialect.add_column_ddl(table, spec, None))
-            except ConcurrentSchemaChange:
-                with self.begin() as conn:
-                    if spec.name not in (self.dialect.existing_columns(conn, table) or {}):
-                        raise
 
     def end_of_load(self) -> None:
         """The dialect's statements after the last batch (DuckDB: a checkpoint).
@@ -245,6 +228,27 @@ class WarehouseConnector(SQLConnector):
     def _execute_ddl(self, statement: str) -> None:
         with self.begin() as conn:
             conn.execute(sa.text(statement))
+
+    def add_missing_columns(self, table: sa.Table, columns: list[tuple[ColumnSpec, int | None]]) -> None:
+        """Add to an existing bookkeeping table the `columns` it lacks (an older loader created it).
+
+        A parallel load (the partitions of a full sync) may add the same column first: the statement
+        then fails as a concurrent change, and the column is looked for again.
+        """
+
+        def missing() -> list[tuple[ColumnSpec, int | None]]:
+            with self.begin() as conn:
+                existing = self.dialect.existing_columns(conn, table) or {}
+            return [
+                (s, n) for s, n in columns if str(self.dialect.identifier(s.name)).lower() not in existing
+            ]
+
+        for spec, length in missing():
+            try:
+                self.run_ddl(table, self.dialect.add_column_ddl(table, spec, length))
+            except ConcurrentSchemaChange:
+                if spec in [s for s, _ in missing()]:
+                    raise
 
     def create_table(self, table: sa.Table) -> bool:
         """Create ``table`` unless it exists; whether this call created it."""

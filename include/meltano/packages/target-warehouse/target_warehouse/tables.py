@@ -40,9 +40,17 @@ AUDIT_COUNTS = ("records_received", "records_inserted", "records_already_present
 # incremental runs had missed (commits later than the lookback); written by the full sync's extract
 # task after the load (include/wms_pipeline/late_commits.py), NULL for every other load.
 MISSED_BY_INCREMENTAL = ColumnSpec("missed_by_incremental", Kind.INTEGER)
-# Columns added to a bookkeeping table after it first shipped: a table created by an older loader
-# gets them by ALTER TABLE ... ADD (nullable, so its existing rows stay as they are).
-ADDED_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {AUDIT: (MISSED_BY_INCREMENTAL,)}
+# Columns added to a bookkeeping table after its first release, with their text length: `ensure_ready`
+# adds them to a table an older loader created by ALTER TABLE ... ADD (nullable, nothing dropped or
+# rewritten; rows written before have NULL there). etl_full_sync_complete records the WMS the sync
+# read (issue 35 item 3), as etl_load_source does.
+ADDED_COLUMNS: dict[str, list[tuple[ColumnSpec, int | None]]] = {
+    AUDIT: [(MISSED_BY_INCREMENTAL, None)],
+    FULL_SYNC_COMPLETE: [
+        (ColumnSpec("wms_base_url", Kind.TEXT), _URL_LENGTH),
+        (ColumnSpec("wms_user", Kind.TEXT), 128),
+    ],
+}
 _NAME_LENGTH = 128
 # etl_quarantine.reason: Oracle's VARCHAR2 holds at most 4000 bytes (MAX_STRING_SIZE = STANDARD),
 # whatever the CHAR length says; a reason is cut to that many UTF-8 bytes.
@@ -95,7 +103,7 @@ def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.Meta
             (ColumnSpec("started_at", stamp), None, False),
             (ColumnSpec("finished_at", stamp), None, False),
             *[(ColumnSpec(name, count), None, False) for name in AUDIT_COUNTS],
-            *[(spec, None, False) for spec in ADDED_COLUMNS[AUDIT]],
+            *[(spec, length, False) for spec, length in ADDED_COLUMNS[AUDIT]],
         ],
     )
     _table(
@@ -132,6 +140,7 @@ def bookkeeping_tables(dialect: WarehouseDialect, schema: str | None) -> sa.Meta
             (*stream, True),
             (ColumnSpec("window_end", stamp), None, False),
             (ColumnSpec("completed_at", stamp), None, False),
+            *[(spec, length, False) for spec, length in ADDED_COLUMNS[FULL_SYNC_COMPLETE]],
         ],
     )
     _table(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from warehouse_testing import one_allocation, query, run_target
 
 REPO = Path(__file__).resolve().parents[5]
@@ -76,3 +77,39 @@ def test_the_source_row_passes_the_oracle_standin(standin: StandIn, tmp_path: Pa
         s for s in report.statements if "ETL_LOAD_SOURCE" in s["sql"].upper() and "INSERT" in s["sql"].upper()
     ]
     assert inserts, "the source row was never inserted"
+
+
+def test_an_older_full_sync_completion_table_gains_the_source_columns_and_keeps_its_rows(
+    warehouse_url: str,
+) -> None:
+    # etl_full_sync_complete as a loader before issue 35 item 3 created it, with a completed sync.
+    run_target(
+        {"sqlalchemy_url": warehouse_url, "run_id": "run-5", **SOURCE}, one_allocation("2026-01-01T00:00:00Z")
+    )
+    engine = sa.create_engine(warehouse_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE wms_raw.etl_full_sync_complete"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE wms_raw.etl_full_sync_complete (sync_id VARCHAR(512) NOT NULL, "
+                "stream_name VARCHAR(128) NOT NULL, window_end TIMESTAMP, completed_at TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO wms_raw.etl_full_sync_complete VALUES "
+                "('sync-old', 'allocation', TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2026-01-01 01:00:00')"
+            )
+        )
+    engine.dispose()
+
+    run_target(
+        {"sqlalchemy_url": warehouse_url, "run_id": "run-6", **SOURCE}, one_allocation("2026-01-02T00:00:00Z")
+    )
+
+    rows = query(
+        warehouse_url,
+        "SELECT sync_id, stream_name, wms_base_url, wms_user FROM wms_raw.etl_full_sync_complete",
+    )
+    # The sync recorded before the column existed says nothing about its WMS; it is kept, not guessed.
+    assert rows == [("sync-old", "allocation", None, None)]
