@@ -24,17 +24,8 @@ from include.wms_pipeline import settings
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "dev" / "oracle_standin" / "src"))
 
-from oracle_standin.testing import StandIn, run_loader, running_standin, singer_schema  # noqa: E402
+from oracle_standin.testing import AIRFLOW_CONNECTION, StandIn, create_raw_tables, running_standin  # noqa: E402
 
-SCHEMAS = REPO / "include" / "meltano" / "packages" / "tap-oracle-wms" / "tap_oracle_wms" / "schemas"
-WAREHOUSE_CONNECTION = {
-    "conn_type": "oracle",
-    "host": "127.0.0.1",
-    "port": 1521,
-    "login": "loader",
-    "password": "secret",
-    "extra": {"service_name": "WMSPDB_SERVICE"},
-}
 WRITE = """
 import json, pathlib, sys
 from include.wms_pipeline.key_scan import write_known_versions
@@ -51,18 +42,9 @@ print(json.dumps({"written": written, "file": out.read_text()}))
 def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
     """The stand-in holding the raw allocation table as the real loader creates it (order_hdr absent)."""
     with running_standin() as standin:
-        properties = json.loads((SCHEMAS / "allocation.json").read_text())["properties"]
-        config = {
-            "sqlalchemy_url": "oracle+oracledb://loader:secret@127.0.0.1:1521/?service_name=WMSPDB_SERVICE",
-            "default_target_schema": settings.RAW_SCHEMA,
-        }
-        loaded = run_loader(
-            standin,
-            singer_schema("allocation", properties) + "\n",
-            config,
-            work_dir=tmp_path_factory.mktemp("loader"),
+        create_raw_tables(
+            standin, ["allocation"], settings.RAW_SCHEMA, work_dir=tmp_path_factory.mktemp("loader")
         )
-        assert loaded.returncode == 0, loaded.stderr[-3000:]
         yield standin
 
 
@@ -72,7 +54,7 @@ def _write_in_worker(oracle: StandIn, out: Path) -> dict[str, Any]:
     env["PYTHONPATH"] = f"{env['PYTHONPATH']}:{REPO}"
     env["TZ"] = "America/Sao_Paulo"
     env["WMS_WAREHOUSE_KIND"] = "oracle"
-    env[f"AIRFLOW_CONN_{settings.WAREHOUSE_CONN_ID.upper()}"] = json.dumps(WAREHOUSE_CONNECTION)
+    env[f"AIRFLOW_CONN_{settings.WAREHOUSE_CONN_ID.upper()}"] = json.dumps(AIRFLOW_CONNECTION)
     result = subprocess.run(
         [sys.executable, "-c", WRITE, str(out)],
         env=env,

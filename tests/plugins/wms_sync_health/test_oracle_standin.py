@@ -19,17 +19,8 @@ from include.wms_pipeline import settings
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "dev" / "oracle_standin" / "src"))
 
-from oracle_standin.testing import StandIn, run_loader, running_standin, singer_schema  # noqa: E402
+from oracle_standin.testing import AIRFLOW_CONNECTION, StandIn, create_raw_tables, running_standin  # noqa: E402
 
-SCHEMAS = REPO / "include" / "meltano" / "packages" / "tap-oracle-wms" / "tap_oracle_wms" / "schemas"
-WAREHOUSE = {
-    "conn_type": "oracle",
-    "host": "127.0.0.1",
-    "port": 1521,
-    "login": "loader",
-    "password": "secret",
-    "extra": {"service_name": "WMSPDB_SERVICE"},
-}
 REPORT = """
 import json
 from wms_sync_health import app
@@ -48,16 +39,9 @@ print(json.dumps({"error": report.error, "kind": report.warehouse_kind, "notes":
 @pytest.fixture(scope="module")
 def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
     with running_standin() as standin:
-        singer = "\n".join(
-            singer_schema(entity, json.loads((SCHEMAS / f"{entity}.json").read_text())["properties"])
-            for entity in settings.ENTITIES_ALL
+        create_raw_tables(
+            standin, settings.ENTITIES_ALL, settings.RAW_SCHEMA, work_dir=tmp_path_factory.mktemp("loader")
         )
-        config = {
-            "sqlalchemy_url": "oracle+oracledb://loader:secret@127.0.0.1:1521/?service_name=WMSPDB_SERVICE",
-            "default_target_schema": settings.RAW_SCHEMA,
-        }
-        loaded = run_loader(standin, singer + "\n", config, work_dir=tmp_path_factory.mktemp("loader"))
-        assert loaded.returncode == 0, loaded.stderr[-3000:]
         yield standin
 
 
@@ -66,7 +50,7 @@ def test_every_statement_of_the_page_is_one_oracle_accepts(oracle: StandIn) -> N
     env = oracle.environment("api-server")
     env["PYTHONPATH"] = f"{env['PYTHONPATH']}:{REPO}:{REPO / 'plugins'}"
     env["WMS_WAREHOUSE_KIND"] = "oracle"
-    env[f"AIRFLOW_CONN_{settings.WAREHOUSE_CONN_ID.upper()}"] = json.dumps(WAREHOUSE)
+    env[f"AIRFLOW_CONN_{settings.WAREHOUSE_CONN_ID.upper()}"] = json.dumps(AIRFLOW_CONNECTION)
     result = subprocess.run(
         [sys.executable, "-c", REPORT], env=env, text=True, capture_output=True, timeout=300, check=False
     )

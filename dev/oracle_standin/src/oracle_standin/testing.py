@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,33 @@ def run_loader(
         timeout=600,
         check=False,
     )
+
+
+# The tap's stream schemas, and how the loader and an Airflow task reach the stand-in (its listener
+# answers any service name; the password is a placeholder the stand-in never checks).
+TAP_SCHEMAS = REPO_ROOT / "include" / "meltano" / "packages" / "tap-oracle-wms" / "tap_oracle_wms" / "schemas"
+LOADER_URL = "oracle+oracledb://loader:secret@127.0.0.1:1521/?service_name=WMSPDB_SERVICE"
+AIRFLOW_CONNECTION: dict[str, Any] = {
+    "conn_type": "oracle",
+    "host": "127.0.0.1",
+    "port": 1521,
+    "login": "loader",
+    "password": "secret",
+    "extra": {"service_name": "WMSPDB_SERVICE"},
+}
+
+
+def create_raw_tables(standin: StandIn, entities: Iterable[str], schema: str, *, work_dir: Path) -> None:
+    """The raw tables of ``entities`` in ``schema``, created by the real loader from the tap's SCHEMA
+    messages (no record), as the first extract-load creates them."""
+    singer = "\n".join(
+        singer_schema(entity, json.loads((TAP_SCHEMAS / f"{entity}.json").read_text())["properties"])
+        for entity in entities
+    )
+    config = {"sqlalchemy_url": LOADER_URL, "default_target_schema": schema}
+    loaded = run_loader(standin, singer + "\n", config, work_dir=work_dir)
+    if loaded.returncode != 0:
+        raise AssertionError(f"the loader could not create the raw tables: {loaded.stderr[-3000:]}")
 
 
 def singer_schema(stream: str, properties: dict[str, Any], key: str = "id") -> str:
